@@ -1,0 +1,143 @@
+use anchor_lang::prelude::*;
+use anchor_lang::solana_program::program_pack::Pack;
+use anchor_lang::system_program::{self, CreateAccount};
+use anchor_spl::token_2022::spl_token_2022::{
+    self,
+    extension::{BaseStateWithExtensions, ExtensionType, StateWithExtensions},
+};
+use anchor_spl::token_interface::{self, InitializeAccount3, Mint, TokenInterface};
+
+use crate::constants::*;
+use crate::errors::ConcordError;
+use crate::events::MarketCreated;
+use crate::state::{Market, MarketParams};
+
+/// Token-2022 mint extensions that break the vault's accounting or let a third party move,
+/// freeze or hold back its tokens.
+const REJECTED_EXTENSIONS: [ExtensionType; 8] = [
+    // transfers deliver less than `amount`
+    ExtensionType::TransferFeeConfig,
+    // arbitrary code on every transfer, which can fail them at will
+    ExtensionType::TransferHook,
+    // tokens could never leave the vault
+    ExtensionType::NonTransferable,
+    // balances move outside the public amount
+    ExtensionType::ConfidentialTransferMint,
+    ExtensionType::ConfidentialTransferFeeConfig,
+    // the delegate can drain the vault
+    ExtensionType::PermanentDelegate,
+    // the mint authority can stop withdrawals
+    ExtensionType::Pausable,
+    // new accounts, the vault among them, may start frozen
+    ExtensionType::DefaultAccountState,
+];
+
+/// Creates a market with its vault; the signer becomes its authority.
+#[derive(Accounts)]
+#[instruction(market_id: u64)]
+pub struct CreateMarket<'info> {
+    #[account(mut)]
+    pub authority: Signer<'info>,
+
+    #[account(
+        init,
+        payer = authority,
+        space = Market::SIZE,
+        seeds = [MARKET_SEED, authority.key().as_ref(), &market_id.to_le_bytes()],
+        bump,
+    )]
+    pub market: Account<'info, Market>,
+
+    #[account(mint::token_program = token_program)]
+    pub mint: InterfaceAccount<'info, Mint>,
+
+    /// CHECK: the vault PDA `["vault", market]`; created and initialised as a token account in
+    /// the handler, after the mint's extensions have been checked.
+    #[account(mut, seeds = [VAULT_SEED, market.key().as_ref()], bump)]
+    pub vault: UncheckedAccount<'info>,
+
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl CreateMarket<'_> {
+    pub fn handle(ctx: Context<Self>, market_id: u64, params: MarketParams) -> Result<()> {
+        params.validate()?;
+        let vault_len = vault_account_len(&ctx.accounts.mint.to_account_info())?;
+        ctx.accounts.create_vault(vault_len, ctx.bumps.vault)?;
+
+        let market = &mut ctx.accounts.market;
+        market.set_inner(Market {
+            authority: ctx.accounts.authority.key(),
+            market_id,
+            mint: ctx.accounts.mint.key(),
+            mint_decimals: ctx.accounts.mint.decimals,
+            token_program: ctx.accounts.token_program.key(),
+            vault: ctx.accounts.vault.key(),
+            next_job_id: 0,
+            treasury: 0,
+            total_stake: 0,
+            total_earnings: 0,
+            total_escrow: 0,
+            node_count: 0,
+            params,
+            paused: false,
+            bump: ctx.bumps.market,
+            vault_bump: ctx.bumps.vault,
+        });
+        emit!(MarketCreated {
+            market: market.key(),
+            authority: market.authority,
+            market_id,
+            mint: market.mint,
+            vault: market.vault,
+            params,
+        });
+        Ok(())
+    }
+
+    fn create_vault(&self, len: usize, vault_bump: u8) -> Result<()> {
+        let market_key = self.market.key();
+        let vault_seeds: &[&[u8]] = &[VAULT_SEED, market_key.as_ref(), &[vault_bump]];
+        let lamports = Rent::get()?.minimum_balance(len);
+        system_program::create_account(
+            CpiContext::new_with_signer(
+                self.system_program.key(),
+                CreateAccount {
+                    from: self.authority.to_account_info(),
+                    to: self.vault.to_account_info(),
+                },
+                &[vault_seeds],
+            ),
+            lamports,
+            len as u64,
+            &self.token_program.key(),
+        )?;
+        token_interface::initialize_account3(CpiContext::new(
+            self.token_program.key(),
+            InitializeAccount3 {
+                account: self.vault.to_account_info(),
+                mint: self.mint.to_account_info(),
+                authority: self.market.to_account_info(),
+            },
+        ))
+    }
+}
+
+/// Size of the vault token account for this mint, after rejecting unsupported extensions.
+fn vault_account_len(mint: &AccountInfo) -> Result<usize> {
+    if *mint.owner != spl_token_2022::ID {
+        return Ok(spl_token_2022::state::Account::LEN);
+    }
+    let data = mint.try_borrow_data()?;
+    let state = StateWithExtensions::<spl_token_2022::state::Mint>::unpack(&data)?;
+    let extensions = state.get_extension_types()?;
+    require!(
+        !extensions.iter().any(|e| REJECTED_EXTENSIONS.contains(e)),
+        ConcordError::UnsupportedMintExtension
+    );
+    let account_extensions = ExtensionType::get_required_init_account_extensions(&extensions);
+    Ok(ExtensionType::try_calculate_account_len::<
+        spl_token_2022::state::Account,
+    >(&account_extensions)?)
+}

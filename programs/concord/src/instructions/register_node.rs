@@ -1,0 +1,109 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::constants::*;
+use crate::errors::ConcordError;
+use crate::events::{NodeRegistered, StakeDeposited};
+use crate::state::{Market, Node, NodeSpec, NodeStatus};
+use crate::transfers;
+
+/// Registers the signer's node in a market with its hardware spec and an initial stake
+/// (which may be 0 and topped up later with `deposit_stake`).
+#[derive(Accounts)]
+pub struct RegisterNode<'info> {
+    #[account(mut)]
+    pub operator: Signer<'info>,
+
+    #[account(
+        mut,
+        seeds = [MARKET_SEED, market.authority.as_ref(), &market.market_id.to_le_bytes()],
+        bump = market.bump,
+        constraint = !market.paused @ ConcordError::MarketPaused,
+    )]
+    pub market: Account<'info, Market>,
+
+    #[account(
+        init,
+        payer = operator,
+        space = Node::SIZE,
+        seeds = [NODE_SEED, market.key().as_ref(), operator.key().as_ref()],
+        bump,
+    )]
+    pub node: Account<'info, Node>,
+
+    #[account(mut, address = market.vault @ ConcordError::WrongVault)]
+    pub vault: InterfaceAccount<'info, TokenAccount>,
+
+    #[account(address = market.mint @ ConcordError::WrongMint)]
+    pub mint: InterfaceAccount<'info, Mint>,
+
+    #[account(
+        mut,
+        constraint = operator_token.mint == market.mint @ ConcordError::WrongMint,
+        constraint = operator_token.owner == operator.key() @ ConcordError::WrongTokenOwner,
+    )]
+    pub operator_token: InterfaceAccount<'info, TokenAccount>,
+
+    #[account(address = market.token_program @ ConcordError::WrongTokenProgram)]
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl RegisterNode<'_> {
+    pub fn handle(ctx: Context<Self>, spec: NodeSpec, stake: u64) -> Result<()> {
+        spec.validate()?;
+        let now = Clock::get()?.unix_timestamp;
+        let market = &mut ctx.accounts.market;
+        market.node_count = market
+            .node_count
+            .checked_add(1)
+            .ok_or(ConcordError::MathOverflow)?;
+        market.total_stake = market
+            .total_stake
+            .checked_add(stake)
+            .ok_or(ConcordError::MathOverflow)?;
+
+        let node = &mut ctx.accounts.node;
+        node.set_inner(Node {
+            market: market.key(),
+            operator: ctx.accounts.operator.key(),
+            stake,
+            locked_collateral: 0,
+            earnings: 0,
+            active_slots: 0,
+            spec: spec.clone(),
+            status: NodeStatus::Active,
+            claimed: 0,
+            agreed: 0,
+            dissented: 0,
+            missed: 0,
+            registered_at: now,
+            last_active: now,
+            bump: ctx.bumps.node,
+        });
+        if stake > 0 {
+            transfers::into_vault(
+                &ctx.accounts.token_program,
+                &ctx.accounts.operator_token,
+                &ctx.accounts.mint,
+                &ctx.accounts.vault,
+                &ctx.accounts.operator,
+                stake,
+            )?;
+        }
+        emit!(NodeRegistered {
+            market: market.key(),
+            node: node.key(),
+            operator: node.operator,
+            spec,
+        });
+        if stake > 0 {
+            emit!(StakeDeposited {
+                node: node.key(),
+                amount: stake,
+                stake,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,140 @@
+//! # Concord on-chain program
+//!
+//! A decentralized GPU compute market: buyers escrow SPL tokens for jobs, staked nodes claim
+//! slots, commit and reveal the digest of their output, and a permissionless crank settles the
+//! job by quorum. See `PROTOCOL.md` and `docs/program.md` for the contract this implements.
+#![allow(unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod settlement;
+pub mod state;
+pub mod transfers;
+
+pub use instructions::*;
+pub use state::{MarketParams, NodeSpec, Requirements};
+
+declare_id!("2xhuC4ezLy1Psy8Cx1EBscUugSfs16VJhnmCwmbrT2QE");
+
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "Concord",
+    project_url: "https://github.com/concord-market/concord",
+    contacts: "email:security@concord.market",
+    policy: "https://github.com/concord-market/concord/blob/main/SECURITY.md",
+    source_code: "https://github.com/concord-market/concord"
+}
+
+#[program]
+pub mod concord {
+    use super::*;
+
+    // --- market (authority) ----------------------------------------------------------------
+
+    /// Creates market `market_id` of the signer, with its vault for `mint`.
+    pub fn create_market(
+        ctx: Context<CreateMarket>,
+        market_id: u64,
+        params: MarketParams,
+    ) -> Result<()> {
+        CreateMarket::handle(ctx, market_id, params)
+    }
+
+    /// Replaces the market's parameters (authority only).
+    pub fn update_market(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
+        UpdateMarket::handle(ctx, params)
+    }
+
+    /// Pauses (`true`) or unpauses (`false`) the market (authority only).
+    pub fn set_paused(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
+        SetPaused::handle(ctx, paused)
+    }
+
+    /// Withdraws `amount` from the treasury to any token account of the mint (authority only).
+    pub fn withdraw_treasury(ctx: Context<WithdrawTreasury>, amount: u64) -> Result<()> {
+        WithdrawTreasury::handle(ctx, amount)
+    }
+
+    // --- nodes (operator) ------------------------------------------------------------------
+
+    /// Registers the signer's node with its spec and an initial stake.
+    pub fn register_node(ctx: Context<RegisterNode>, spec: NodeSpec, stake: u64) -> Result<()> {
+        RegisterNode::handle(ctx, spec, stake)
+    }
+
+    /// Replaces the node's hardware spec.
+    pub fn update_node(ctx: Context<UpdateNode>, spec: NodeSpec) -> Result<()> {
+        UpdateNode::handle(ctx, spec)
+    }
+
+    /// Adds `amount` to the node's stake.
+    pub fn deposit_stake(ctx: Context<DepositStake>, amount: u64) -> Result<()> {
+        DepositStake::handle(ctx, amount)
+    }
+
+    /// Starts unbonding: no new claims from now on.
+    pub fn request_unbond(ctx: Context<RequestUnbond>) -> Result<()> {
+        RequestUnbond::handle(ctx)
+    }
+
+    /// Withdraws stake after the unbonding period, with no slot held.
+    pub fn withdraw_stake(ctx: Context<WithdrawStake>, amount: u64) -> Result<()> {
+        WithdrawStake::handle(ctx, amount)
+    }
+
+    /// Withdraws earned rewards.
+    pub fn withdraw_earnings(ctx: Context<WithdrawEarnings>, amount: u64) -> Result<()> {
+        WithdrawEarnings::handle(ctx, amount)
+    }
+
+    // --- jobs (buyer) ----------------------------------------------------------------------
+
+    /// Creates job `market.next_job_id` and escrows reward × N + fee.
+    pub fn create_job(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
+        CreateJob::handle(ctx, args)
+    }
+
+    /// Cancels an open job with no claims; full refund.
+    pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
+        CancelJob::handle(ctx)
+    }
+
+    /// Closes a terminal job, returning rent and any undelivered refund.
+    pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
+        CloseJob::handle(ctx)
+    }
+
+    // --- jobs (worker) ---------------------------------------------------------------------
+
+    /// Claims a slot of an open job, locking collateral.
+    pub fn claim_job(ctx: Context<ClaimJob>) -> Result<()> {
+        ClaimJob::handle(ctx)
+    }
+
+    /// Commits to an output digest: `sha256("concord-commit-v1" ‖ job ‖ node ‖ digest ‖ salt)`.
+    pub fn commit_result(ctx: Context<CommitResult>, commitment: [u8; 32]) -> Result<()> {
+        CommitResult::handle(ctx, commitment)
+    }
+
+    /// Reveals the committed digest, its salt and the output URI.
+    pub fn reveal_result(
+        ctx: Context<RevealResult>,
+        digest: [u8; 32],
+        salt: [u8; 32],
+        output_uri: String,
+    ) -> Result<()> {
+        RevealResult::handle(ctx, digest, salt, output_uri)
+    }
+
+    // --- anyone ----------------------------------------------------------------------------
+
+    /// Applies every transition that is due; settles terminal jobs. Remaining accounts: the
+    /// slots' node accounts, writable, in slot order.
+    pub fn settle_job<'info>(ctx: Context<'info, SettleJob<'info>>) -> Result<()> {
+        SettleJob::handle(ctx)
+    }
+}

@@ -1,0 +1,9 @@
+//! Account layouts of the Concord program.
+
+pub mod job;
+pub mod market;
+pub mod node;
+
+pub use job::*;
+pub use market::*;
+pub use node::*;
