@@ -1,0 +1,883 @@
+//! Test harness: the Concord program loaded natively into solana-program-test's bank, with the
+//! real SPL Token / Token-2022 programs. Every transaction sent through `Env::send` is followed by
+//! a full conservation-invariant check, whether it succeeded or failed; every expected failure
+//! also checks that no tracked account changed at all.
+
+use anchor_lang::prelude::{AccountInfo, Pubkey};
+use anchor_lang::solana_program::system_instruction;
+use anchor_lang::{AccountDeserialize, InstructionData, ToAccountMetas};
+use anchor_spl::token::spl_token;
+use anchor_spl::token_2022::spl_token_2022;
+use anchor_spl::token_2022::spl_token_2022::extension::StateWithExtensions;
+use concord::constants::*;
+use concord::state::{commitment, Job, JobState, Market, Node, SlotStatus};
+use concord::{CreateJobArgs, MarketParams, NodeSpec, Requirements};
+use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_sdk::account::Account;
+use solana_sdk::clock::Clock;
+use solana_sdk::instruction::{AccountMeta, Instruction, InstructionError};
+use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::transaction::{Transaction, TransactionError};
+use std::collections::BTreeMap;
+
+pub type TxResult = Result<(), TransactionError>;
+
+fn entry_wrapper(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    // Anchor's entry wants one lifetime for all three borrows; processor! hands out distinct
+    // ones. The runtime keeps all of them alive for the whole call.
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    concord::entry(program_id, accounts, data)
+}
+
+pub const DECIMALS: u8 = 6;
+pub const UNIT: u64 = 1_000_000;
+
+pub fn default_params() -> MarketParams {
+    MarketParams {
+        fee_bps: 250,
+        min_stake: 100 * UNIT,
+        collateral_per_slot: 20 * UNIT,
+        claim_window: 600,
+        execution_window: 900,
+        reveal_window: 300,
+        unbonding_period: 86_400,
+        max_replication: 7,
+    }
+}
+
+pub fn gpu_spec() -> NodeSpec {
+    NodeSpec {
+        gpu_model: "NVIDIA H100 80GB HBM3".into(),
+        vram_mib: 81_559,
+        compute_capability: 90,
+        backends: BACKEND_CUDA | BACKEND_CPU,
+    }
+}
+
+pub fn job_args(replication: u8, quorum: u8, reward: u64) -> CreateJobArgs {
+    CreateJobArgs {
+        kernel: kernel::MATMUL_F32,
+        params: [64u32, 64, 64].iter().flat_map(|v| v.to_le_bytes()).collect(),
+        input_uri: "https://data.example/inputs/a.bin".into(),
+        input_digest: [7; 32],
+        requirements: Requirements {
+            min_vram_mib: 8_192,
+            min_compute_capability: 80,
+            backends: BACKEND_CUDA | BACKEND_CPU,
+        },
+        replication,
+        quorum,
+        reward_per_worker: reward,
+    }
+}
+
+/// A wallet with SOL and a token account of the market's mint.
+pub struct User {
+    pub kp: Keypair,
+    pub token: Pubkey,
+}
+
+impl User {
+    pub fn key(&self) -> Pubkey {
+        self.kp.pubkey()
+    }
+}
+
+/// A node operator and its node PDA.
+pub struct Operator {
+    pub user: User,
+    pub node: Pubkey,
+}
+
+impl Operator {
+    pub fn key(&self) -> Pubkey {
+        self.user.key()
+    }
+}
+
+pub fn anchor_code(e: concord::errors::ConcordError) -> u32 {
+    anchor_lang::error::ERROR_CODE_OFFSET + e as u32
+}
+
+pub fn framework_code(e: anchor_lang::error::ErrorCode) -> u32 {
+    e.into()
+}
+
+/// The custom error code carried by a failed transaction.
+pub fn custom_code(err: &TransactionError) -> Option<u32> {
+    match err {
+        TransactionError::InstructionError(_, InstructionError::Custom(c)) => Some(*c),
+        _ => None,
+    }
+}
+
+pub struct Env {
+    pub ctx: ProgramTestContext,
+    pub token_program: Pubkey,
+    pub mint: Pubkey,
+    pub mint_authority: Keypair,
+    pub authority: Keypair,
+    pub market_id: u64,
+    pub market: Pubkey,
+    pub vault: Pubkey,
+    /// Every token account the tests created: failed transactions must leave them all unchanged.
+    pub token_accounts: Vec<Pubkey>,
+    pub nodes: Vec<Pubkey>,
+    pub jobs: Vec<Pubkey>,
+    /// Jobs whose terminal refund is allowed to stay pending (the buyer's refund account died).
+    pub pending_refund_ok: Vec<Pubkey>,
+    nonce: u32,
+    pub tx_count: u64,
+}
+
+pub fn market_pda(authority: &Pubkey, market_id: u64) -> Pubkey {
+    Pubkey::find_program_address(
+        &[MARKET_SEED, authority.as_ref(), &market_id.to_le_bytes()],
+        &concord::ID,
+    )
+    .0
+}
+
+pub fn vault_pda(market: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[VAULT_SEED, market.as_ref()], &concord::ID).0
+}
+
+pub fn node_pda(market: &Pubkey, operator: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[NODE_SEED, market.as_ref(), operator.as_ref()], &concord::ID).0
+}
+
+pub fn job_pda(market: &Pubkey, job_id: u64) -> Pubkey {
+    Pubkey::find_program_address(&[JOB_SEED, market.as_ref(), &job_id.to_le_bytes()], &concord::ID)
+        .0
+}
+
+impl Env {
+    /// A market with default parameters over a plain SPL Token mint.
+    pub async fn new() -> Self {
+        Self::with(spl_token::ID, default_params()).await
+    }
+
+    pub async fn with(token_program: Pubkey, params: MarketParams) -> Self {
+        let mut env = Self::bare(token_program).await;
+        env.create_mint_plain().await;
+        env.create_market_with(params).await.expect("create_market");
+        env
+    }
+
+    /// Runtime, payer and market authority, but no mint or market yet.
+    pub async fn bare(token_program: Pubkey) -> Self {
+        if std::env::var_os("RUST_LOG").is_none() {
+            // Program logs are noise unless asked for (RUST_LOG=debug shows them).
+            std::env::set_var("RUST_LOG", "error");
+        }
+        let mut pt = ProgramTest::new("concord", concord::ID, processor!(entry_wrapper));
+        pt.prefer_bpf(false);
+        let ctx = pt.start_with_context().await;
+        let authority = Keypair::new();
+        let market_id = 1;
+        let market = market_pda(&authority.pubkey(), market_id);
+        let mut env = Env {
+            ctx,
+            token_program,
+            mint: Pubkey::default(),
+            mint_authority: Keypair::new(),
+            authority,
+            market_id,
+            market,
+            vault: vault_pda(&market),
+            token_accounts: vec![],
+            nodes: vec![],
+            jobs: vec![],
+            pending_refund_ok: vec![],
+            nonce: 0,
+            tx_count: 0,
+        };
+        let a = env.authority.pubkey();
+        env.airdrop(&a, 10_000_000_000).await;
+        env.set_time(1_700_000_000).await;
+        env
+    }
+
+    // ----- transactions --------------------------------------------------------------------
+
+    /// Sends `ixs` signed by the payer and `signers`, then checks the conservation invariant.
+    pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        let result = self.send_raw(ixs, signers).await;
+        self.check_invariant().await;
+        result
+    }
+
+    async fn send_raw(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        // A distinct compute-unit price makes every transaction unique under one blockhash.
+        self.nonce += 1;
+        let mut all = vec![
+            solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_price(
+                u64::from(self.nonce),
+            ),
+        ];
+        all.extend_from_slice(ixs);
+        let payer = self.ctx.payer.insecure_clone();
+        let mut keys: Vec<&Keypair> = vec![&payer];
+        keys.extend_from_slice(signers);
+        let blockhash = self.ctx.last_blockhash;
+        let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
+        self.send_tx(tx).await
+    }
+
+    pub async fn send_tx(&mut self, tx: Transaction) -> TxResult {
+        self.tx_count += 1;
+        match self.ctx.banks_client.process_transaction(tx).await {
+            Ok(()) => Ok(()),
+            Err(BanksClientError::TransactionError(e)) => Err(e),
+            Err(BanksClientError::SimulationError { err, .. }) => Err(err),
+            Err(e) => panic!("transport error: {e}"),
+        }
+    }
+
+    /// Sends and expects the custom error `code`; asserts that no tracked account changed.
+    pub async fn send_expect(&mut self, ixs: &[Instruction], signers: &[&Keypair], code: u32) {
+        let before = self.snapshot().await;
+        let err = self
+            .send(ixs, signers)
+            .await
+            .expect_err("transaction should have failed");
+        assert_eq!(
+            custom_code(&err),
+            Some(code),
+            "expected custom error {code}, got {err:?}"
+        );
+        let after = self.snapshot().await;
+        assert_eq!(before, after, "a failed transaction changed tracked accounts");
+    }
+
+    /// Lamports and data of every tracked account (token accounts, market, vault, nodes, jobs).
+    pub async fn snapshot(&mut self) -> BTreeMap<Pubkey, Option<(u64, Vec<u8>)>> {
+        let mut keys = self.token_accounts.clone();
+        keys.extend([self.market, self.vault]);
+        keys.extend(self.nodes.iter().copied());
+        keys.extend(self.jobs.iter().copied());
+        let mut out = BTreeMap::new();
+        for k in keys {
+            let acc = self.ctx.banks_client.get_account(k).await.unwrap();
+            out.insert(k, acc.map(|a| (a.lamports, a.data)));
+        }
+        out
+    }
+
+    // ----- clock ---------------------------------------------------------------------------
+
+    pub async fn now(&mut self) -> i64 {
+        self.ctx
+            .banks_client
+            .get_sysvar::<Clock>()
+            .await
+            .unwrap()
+            .unix_timestamp
+    }
+
+    pub async fn set_time(&mut self, unix_timestamp: i64) {
+        let mut clock: Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
+        clock.unix_timestamp = unix_timestamp;
+        self.ctx.set_sysvar(&clock);
+    }
+
+    pub async fn advance(&mut self, secs: i64) {
+        let now = self.now().await;
+        self.set_time(now + secs).await;
+    }
+
+    // ----- accounts ------------------------------------------------------------------------
+
+    pub async fn account(&mut self, key: Pubkey) -> Option<Account> {
+        self.ctx.banks_client.get_account(key).await.unwrap()
+    }
+
+    pub async fn decode<T: AccountDeserialize>(&mut self, key: Pubkey) -> T {
+        let acc = self.account(key).await.expect("account exists");
+        T::try_deserialize(&mut acc.data.as_slice()).expect("decodes")
+    }
+
+    pub async fn market_state(&mut self) -> Market {
+        self.decode(self.market).await
+    }
+
+    pub async fn node(&mut self, key: Pubkey) -> Node {
+        self.decode(key).await
+    }
+
+    pub async fn job(&mut self, key: Pubkey) -> Job {
+        self.decode(key).await
+    }
+
+    pub async fn balance(&mut self, token_account: Pubkey) -> u64 {
+        let acc = self.account(token_account).await.expect("token account exists");
+        StateWithExtensions::<spl_token_2022::state::Account>::unpack(&acc.data)
+            .expect("token account")
+            .base
+            .amount
+    }
+
+    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) {
+        let ix = system_instruction::transfer(&self.ctx.payer.pubkey(), to, lamports);
+        self.send_raw(&[ix], &[]).await.expect("airdrop");
+    }
+
+    // ----- tokens --------------------------------------------------------------------------
+
+    pub async fn create_mint_plain(&mut self) {
+        let mint = Keypair::new();
+        self.create_mint(&mint, &[]).await.expect("mint");
+        self.mint = mint.pubkey();
+    }
+
+    /// Creates a mint of `self.token_program`, running `extension_ixs(mint)` before
+    /// InitializeMint2 (Token-2022 extensions); `space` is the mint's account size.
+    pub async fn create_mint(&mut self, mint: &Keypair, extensions: &[ExtInit]) -> TxResult {
+        let kinds: Vec<_> = extensions.iter().map(|e| e.kind()).collect();
+        let space = if kinds.is_empty() {
+            82
+        } else {
+            spl_token_2022::extension::ExtensionType::try_calculate_account_len::<
+                spl_token_2022::state::Mint,
+            >(&kinds)
+            .unwrap()
+        };
+        let payer = self.ctx.payer.pubkey();
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let mut ixs = vec![system_instruction::create_account(
+            &payer,
+            &mint.pubkey(),
+            rent.minimum_balance(space),
+            space as u64,
+            &self.token_program,
+        )];
+        for e in extensions {
+            ixs.push(e.instruction(&self.token_program, &mint.pubkey(), &self.mint_authority.pubkey()));
+        }
+        ixs.push(
+            spl_token_2022::instruction::initialize_mint2(
+                &self.token_program,
+                &mint.pubkey(),
+                &self.mint_authority.pubkey(),
+                Some(&self.mint_authority.pubkey()),
+                DECIMALS,
+            )
+            .unwrap(),
+        );
+        self.send_raw(&ixs, &[mint]).await
+    }
+
+    /// Creates a token account of `mint` owned by `owner` and mints `amount` into it.
+    pub async fn token_account(&mut self, mint: Pubkey, owner: &Pubkey, amount: u64) -> Pubkey {
+        let account = Keypair::new();
+        let payer = self.ctx.payer.pubkey();
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let space = if self.token_program == spl_token::ID { 165 } else { 170 };
+        let mut ixs = vec![system_instruction::create_account(
+            &payer,
+            &account.pubkey(),
+            rent.minimum_balance(space),
+            space as u64,
+            &self.token_program,
+        )];
+        if self.token_program == spl_token_2022::ID {
+            ixs.push(
+                spl_token_2022::instruction::initialize_immutable_owner(
+                    &self.token_program,
+                    &account.pubkey(),
+                )
+                .unwrap(),
+            );
+        }
+        ixs.push(
+            spl_token_2022::instruction::initialize_account3(
+                &self.token_program,
+                &account.pubkey(),
+                &mint,
+                owner,
+            )
+            .unwrap(),
+        );
+        if amount > 0 {
+            ixs.push(
+                spl_token_2022::instruction::mint_to(
+                    &self.token_program,
+                    &mint,
+                    &account.pubkey(),
+                    &self.mint_authority.pubkey(),
+                    &[],
+                    amount,
+                )
+                .unwrap(),
+            );
+        }
+        let ma = self.mint_authority.insecure_clone();
+        self.send_raw(&ixs, &[&account, &ma]).await.expect("token account");
+        self.token_accounts.push(account.pubkey());
+        account.pubkey()
+    }
+
+    /// A new wallet with 10 SOL and `tokens` of the market's mint.
+    pub async fn user(&mut self, tokens: u64) -> User {
+        let kp = Keypair::new();
+        self.airdrop(&kp.pubkey(), 10_000_000_000).await;
+        let token = self.token_account(self.mint, &kp.pubkey(), tokens).await;
+        User { kp, token }
+    }
+
+    // ----- instruction builders ------------------------------------------------------------
+
+    pub fn ix<A: ToAccountMetas, D: InstructionData>(accounts: A, data: D) -> Instruction {
+        Instruction {
+            program_id: concord::ID,
+            accounts: accounts.to_account_metas(None),
+            data: data.data(),
+        }
+    }
+
+    pub fn create_market_ix(&self, params: MarketParams) -> Instruction {
+        Self::ix(
+            concord::accounts::CreateMarket {
+                authority: self.authority.pubkey(),
+                market: self.market,
+                mint: self.mint,
+                vault: self.vault,
+                token_program: self.token_program,
+                system_program: anchor_lang::system_program::ID,
+            },
+            concord::instruction::CreateMarket {
+                market_id: self.market_id,
+                params,
+            },
+        )
+    }
+
+    pub async fn create_market_with(&mut self, params: MarketParams) -> TxResult {
+        let ix = self.create_market_ix(params);
+        let a = self.authority.insecure_clone();
+        self.send(&[ix], &[&a]).await?;
+        // The authority's own token account receives treasury withdrawals.
+        Ok(())
+    }
+
+    pub fn register_ix(&self, op: &Pubkey, token: Pubkey, spec: NodeSpec, stake: u64) -> Instruction {
+        Self::ix(
+            concord::accounts::RegisterNode {
+                operator: *op,
+                market: self.market,
+                node: node_pda(&self.market, op),
+                vault: self.vault,
+                mint: self.mint,
+                operator_token: token,
+                token_program: self.token_program,
+                system_program: anchor_lang::system_program::ID,
+            },
+            concord::instruction::RegisterNode { spec, stake },
+        )
+    }
+
+    /// Registers a new operator with `stake` staked and `extra` tokens left in its wallet.
+    pub async fn operator(&mut self, stake: u64, extra: u64) -> Operator {
+        self.operator_with(gpu_spec(), stake, extra).await
+    }
+
+    pub async fn operator_with(&mut self, spec: NodeSpec, stake: u64, extra: u64) -> Operator {
+        let user = self.user(stake + extra).await;
+        let ix = self.register_ix(&user.key(), user.token, spec, stake);
+        let node = node_pda(&self.market, &user.key());
+        self.nodes.push(node);
+        self.send(&[ix], &[&user.kp]).await.expect("register_node");
+        Operator { user, node }
+    }
+
+    pub fn create_job_ix(&self, buyer: &User, job: Pubkey, args: CreateJobArgs) -> Instruction {
+        Self::ix(
+            concord::accounts::CreateJob {
+                buyer: buyer.key(),
+                market: self.market,
+                job,
+                vault: self.vault,
+                mint: self.mint,
+                buyer_token: buyer.token,
+                token_program: self.token_program,
+                system_program: anchor_lang::system_program::ID,
+            },
+            concord::instruction::CreateJob { args },
+        )
+    }
+
+    pub async fn next_job(&mut self) -> Pubkey {
+        let id = self.market_state().await.next_job_id;
+        job_pda(&self.market, id)
+    }
+
+    pub async fn try_create_job(&mut self, buyer: &User, args: CreateJobArgs) -> Result<Pubkey, TransactionError> {
+        let job = self.next_job().await;
+        let ix = self.create_job_ix(buyer, job, args);
+        if !self.jobs.contains(&job) {
+            self.jobs.push(job);
+        }
+        self.send(&[ix], &[&buyer.kp]).await.map(|_| job)
+    }
+
+    pub async fn create_job(&mut self, buyer: &User, args: CreateJobArgs) -> Pubkey {
+        self.try_create_job(buyer, args).await.expect("create_job")
+    }
+
+    pub fn claim_ix(&self, op: &Pubkey, node: Pubkey, job: Pubkey) -> Instruction {
+        Self::ix(
+            concord::accounts::ClaimJob {
+                operator: *op,
+                market: self.market,
+                node,
+                job,
+            },
+            concord::instruction::ClaimJob {},
+        )
+    }
+
+    pub async fn claim(&mut self, op: &Operator, job: Pubkey) -> TxResult {
+        let ix = self.claim_ix(&op.key(), op.node, job);
+        self.send(&[ix], &[&op.user.kp]).await
+    }
+
+    pub fn commit_ix(&self, op: &Pubkey, node: Pubkey, job: Pubkey, c: [u8; 32]) -> Instruction {
+        Self::ix(
+            concord::accounts::CommitResult {
+                operator: *op,
+                node,
+                job,
+            },
+            concord::instruction::CommitResult { commitment: c },
+        )
+    }
+
+    /// Commits to `digest` with a salt derived from the node key.
+    pub async fn commit(&mut self, op: &Operator, job: Pubkey, digest: [u8; 32]) -> TxResult {
+        let c = commitment(&job, &op.node, &digest, &salt_of(op));
+        let ix = self.commit_ix(&op.key(), op.node, job, c);
+        self.send(&[ix], &[&op.user.kp]).await
+    }
+
+    pub fn reveal_ix(
+        &self,
+        op: &Pubkey,
+        node: Pubkey,
+        job: Pubkey,
+        digest: [u8; 32],
+        salt: [u8; 32],
+    ) -> Instruction {
+        Self::ix(
+            concord::accounts::RevealResult {
+                operator: *op,
+                node,
+                job,
+            },
+            concord::instruction::RevealResult {
+                digest,
+                salt,
+                output_uri: format!("https://worker.example/out/{node}"),
+            },
+        )
+    }
+
+    pub async fn reveal(&mut self, op: &Operator, job: Pubkey, digest: [u8; 32]) -> TxResult {
+        let ix = self.reveal_ix(&op.key(), op.node, job, digest, salt_of(op));
+        self.send(&[ix], &[&op.user.kp]).await
+    }
+
+    /// settle_job with the job's slot nodes as remaining accounts, in slot order.
+    pub async fn settle_ix(&mut self, job: Pubkey) -> Instruction {
+        let j = self.job(job).await;
+        let mut ix = self.settle_ix_with(job, j.refund_account, &[]);
+        ix.accounts
+            .extend(j.slots.iter().map(|s| AccountMeta::new(s.node, false)));
+        ix
+    }
+
+    pub fn settle_ix_with(&self, job: Pubkey, refund: Pubkey, nodes: &[Pubkey]) -> Instruction {
+        let mut ix = Self::ix(
+            concord::accounts::SettleJob {
+                market: self.market,
+                job,
+                vault: self.vault,
+                mint: self.mint,
+                refund_account: refund,
+                token_program: self.token_program,
+            },
+            concord::instruction::SettleJob {},
+        );
+        ix.accounts
+            .extend(nodes.iter().map(|n| AccountMeta::new(*n, false)));
+        ix
+    }
+
+    pub async fn settle(&mut self, job: Pubkey) -> TxResult {
+        let ix = self.settle_ix(job).await;
+        self.send(&[ix], &[]).await
+    }
+
+    pub fn cancel_ix(&self, buyer: &User, job: Pubkey) -> Instruction {
+        Self::ix(
+            concord::accounts::CancelJob {
+                buyer: buyer.key(),
+                market: self.market,
+                job,
+                vault: self.vault,
+                mint: self.mint,
+                destination: buyer.token,
+                token_program: self.token_program,
+            },
+            concord::instruction::CancelJob {},
+        )
+    }
+
+    pub fn close_ix(&self, buyer: &User, job: Pubkey) -> Instruction {
+        Self::ix(
+            concord::accounts::CloseJob {
+                buyer: buyer.key(),
+                market: self.market,
+                job,
+                vault: self.vault,
+                mint: self.mint,
+                destination: buyer.token,
+                token_program: self.token_program,
+            },
+            concord::instruction::CloseJob {},
+        )
+    }
+
+    pub fn deposit_ix(&self, op: &Operator, amount: u64) -> Instruction {
+        Self::ix(
+            concord::accounts::DepositStake {
+                operator: op.key(),
+                market: self.market,
+                node: op.node,
+                vault: self.vault,
+                mint: self.mint,
+                operator_token: op.user.token,
+                token_program: self.token_program,
+            },
+            concord::instruction::DepositStake { amount },
+        )
+    }
+
+    pub fn unbond_ix(&self, op: &Operator) -> Instruction {
+        Self::ix(
+            concord::accounts::RequestUnbond {
+                operator: op.key(),
+                market: self.market,
+                node: op.node,
+            },
+            concord::instruction::RequestUnbond {},
+        )
+    }
+
+    pub fn withdraw_stake_ix(&self, op: &Operator, dest: Pubkey, amount: u64) -> Instruction {
+        Self::ix(
+            concord::accounts::WithdrawStake {
+                operator: op.key(),
+                market: self.market,
+                node: op.node,
+                vault: self.vault,
+                mint: self.mint,
+                destination: dest,
+                token_program: self.token_program,
+            },
+            concord::instruction::WithdrawStake { amount },
+        )
+    }
+
+    pub fn withdraw_earnings_ix(&self, op: &Operator, dest: Pubkey, amount: u64) -> Instruction {
+        Self::ix(
+            concord::accounts::WithdrawEarnings {
+                operator: op.key(),
+                market: self.market,
+                node: op.node,
+                vault: self.vault,
+                mint: self.mint,
+                destination: dest,
+                token_program: self.token_program,
+            },
+            concord::instruction::WithdrawEarnings { amount },
+        )
+    }
+
+    pub fn update_node_ix(&self, op: &Operator, spec: NodeSpec) -> Instruction {
+        Self::ix(
+            concord::accounts::UpdateNode {
+                operator: op.key(),
+                node: op.node,
+            },
+            concord::instruction::UpdateNode { spec },
+        )
+    }
+
+    pub fn update_market_ix(&self, signer: &Pubkey, params: MarketParams) -> Instruction {
+        Self::ix(
+            concord::accounts::UpdateMarket {
+                authority: *signer,
+                market: self.market,
+            },
+            concord::instruction::UpdateMarket { params },
+        )
+    }
+
+    pub fn set_paused_ix(&self, signer: &Pubkey, paused: bool) -> Instruction {
+        Self::ix(
+            concord::accounts::SetPaused {
+                authority: *signer,
+                market: self.market,
+            },
+            concord::instruction::SetPaused { paused },
+        )
+    }
+
+    pub fn withdraw_treasury_ix(&self, signer: &Pubkey, dest: Pubkey, amount: u64) -> Instruction {
+        Self::ix(
+            concord::accounts::WithdrawTreasury {
+                authority: *signer,
+                market: self.market,
+                vault: self.vault,
+                mint: self.mint,
+                destination: dest,
+                token_program: self.token_program,
+            },
+            concord::instruction::WithdrawTreasury { amount },
+        )
+    }
+
+    pub async fn set_paused(&mut self, paused: bool) {
+        let a = self.authority.insecure_clone();
+        let ix = self.set_paused_ix(&a.pubkey(), paused);
+        self.send(&[ix], &[&a]).await.expect("set_paused");
+    }
+
+    // ----- the conservation invariant ------------------------------------------------------
+
+    /// vault = Σ node.stake + Σ node.earnings + Σ escrow of open jobs + treasury, with the
+    /// market's running totals equal to the sums over the individual accounts, and every node's
+    /// locked collateral equal to what its unsettled slots hold.
+    pub async fn check_invariant(&mut self) {
+        if self.account(self.market).await.is_none() {
+            return; // no market yet (or its creation failed)
+        }
+        let market = self.market_state().await;
+        let vault = self.balance(self.vault).await;
+
+        let (mut stake, mut earnings, mut escrow) = (0u64, 0u64, 0u64);
+        let mut locked_by_slots: BTreeMap<Pubkey, (u64, u16)> = BTreeMap::new();
+        for job_key in self.jobs.clone() {
+            let Some(acc) = self.account(job_key).await else {
+                continue; // never created, or closed
+            };
+            let job = Job::try_deserialize(&mut acc.data.as_slice()).unwrap();
+            if job.state.is_terminal() {
+                assert!(
+                    job.escrow == 0 || self.pending_refund_ok.contains(&job_key),
+                    "terminal job {job_key} still holds escrow {}",
+                    job.escrow
+                );
+                assert!(job.slots.iter().all(|s| matches!(
+                    s.status,
+                    SlotStatus::Paid | SlotStatus::Slashed | SlotStatus::Released
+                )));
+            } else {
+                assert!(job.slots.len() <= usize::from(job.replication));
+            }
+            escrow += job.escrow;
+            for s in &job.slots {
+                if matches!(
+                    s.status,
+                    SlotStatus::Claimed | SlotStatus::Committed | SlotStatus::Revealed
+                ) {
+                    let e = locked_by_slots.entry(s.node).or_default();
+                    e.0 += job.collateral_per_slot;
+                    e.1 += 1;
+                }
+            }
+        }
+        for node_key in self.nodes.clone() {
+            let Some(acc) = self.account(node_key).await else {
+                continue;
+            };
+            let node = Node::try_deserialize(&mut acc.data.as_slice()).unwrap();
+            stake += node.stake;
+            earnings += node.earnings;
+            assert!(node.locked_collateral <= node.stake, "locked > stake on {node_key}");
+            let (locked, slots) = locked_by_slots.get(&node_key).copied().unwrap_or_default();
+            assert_eq!(node.locked_collateral, locked, "locked collateral of {node_key}");
+            assert_eq!(node.active_slots, slots, "active slots of {node_key}");
+        }
+        assert_eq!(market.total_stake, stake, "market.total_stake");
+        assert_eq!(market.total_earnings, earnings, "market.total_earnings");
+        assert_eq!(market.total_escrow, escrow, "market.total_escrow");
+        assert_eq!(
+            vault,
+            stake + earnings + escrow + market.treasury,
+            "conservation invariant: vault {vault} != stake {stake} + earnings {earnings} + escrow {escrow} + treasury {}",
+            market.treasury
+        );
+        assert_eq!(market.expected_vault_balance(), Some(vault));
+    }
+}
+
+/// Token-2022 mint extensions the tests can initialise.
+pub enum ExtInit {
+    TransferFee,
+    PermanentDelegate,
+    NonTransferable,
+    MintClose,
+}
+
+impl ExtInit {
+    fn kind(&self) -> spl_token_2022::extension::ExtensionType {
+        use spl_token_2022::extension::ExtensionType as E;
+        match self {
+            ExtInit::TransferFee => E::TransferFeeConfig,
+            ExtInit::PermanentDelegate => E::PermanentDelegate,
+            ExtInit::NonTransferable => E::NonTransferable,
+            ExtInit::MintClose => E::MintCloseAuthority,
+        }
+    }
+
+    fn instruction(&self, program: &Pubkey, mint: &Pubkey, authority: &Pubkey) -> Instruction {
+        use spl_token_2022::instruction as ti;
+        match self {
+            ExtInit::TransferFee => {
+                spl_token_2022::extension::transfer_fee::instruction::initialize_transfer_fee_config(
+                    program,
+                    mint,
+                    Some(authority),
+                    Some(authority),
+                    100,
+                    1_000_000,
+                )
+            }
+            ExtInit::PermanentDelegate => ti::initialize_permanent_delegate(program, mint, authority),
+            ExtInit::NonTransferable => ti::initialize_non_transferable_mint(program, mint),
+            ExtInit::MintClose => ti::initialize_mint_close_authority(program, mint, Some(authority)),
+        }
+        .unwrap()
+    }
+}
+
+/// Deterministic per-node salt used by the tests.
+pub fn salt_of(op: &Operator) -> [u8; 32] {
+    let mut s = op.node.to_bytes();
+    s[0] ^= 0x5a;
+    s
+}
+
+/// A digest standing for an output.
+pub fn digest(tag: u8) -> [u8; 32] {
+    [tag; 32]
+}
+
+pub fn is_state(job: &Job, s: JobState) -> bool {
+    job.state == s
+}
