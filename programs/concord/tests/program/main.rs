@@ -6,4 +6,5 @@
 #![allow(deprecated)]
 
 mod harness;
+mod deadlines;
 mod lifecycle;
