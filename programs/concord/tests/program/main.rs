@@ -8,3 +8,4 @@
 mod harness;
 mod deadlines;
 mod lifecycle;
+mod nodes;
