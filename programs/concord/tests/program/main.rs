@@ -8,4 +8,5 @@
 mod harness;
 mod deadlines;
 mod lifecycle;
+mod market;
 mod nodes;
