@@ -10,8 +10,8 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::errors::ConcordError;
 use crate::events::{JobFinalized, JobStateChanged, SlotSettled};
-use crate::transfers;
 use crate::state::{Job, JobState, Market, Node, SlotStatus};
+use crate::transfers;
 
 /// What `next_transition` says the job should do now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +85,10 @@ pub fn finalize(
     to: JobState,
     now: i64,
 ) -> Result<Outcome> {
-    require!(nodes.len() == job.slots.len(), ConcordError::NodeAccountsMismatch);
+    require!(
+        nodes.len() == job.slots.len(),
+        ConcordError::NodeAccountsMismatch
+    );
     let winner = match to {
         JobState::Settled => job.quorum_digest(),
         _ => None,
@@ -123,9 +126,18 @@ pub fn finalize(
             .ok_or(ConcordError::MathOverflow)?;
         let amount = match new_status {
             SlotStatus::Paid => {
-                node.earnings = node.earnings.checked_add(reward).ok_or(ConcordError::MathOverflow)?;
-                node.agreed = node.agreed.checked_add(1).ok_or(ConcordError::MathOverflow)?;
-                outcome.paid = outcome.paid.checked_add(reward).ok_or(ConcordError::MathOverflow)?;
+                node.earnings = node
+                    .earnings
+                    .checked_add(reward)
+                    .ok_or(ConcordError::MathOverflow)?;
+                node.agreed = node
+                    .agreed
+                    .checked_add(1)
+                    .ok_or(ConcordError::MathOverflow)?;
+                outcome.paid = outcome
+                    .paid
+                    .checked_add(reward)
+                    .ok_or(ConcordError::MathOverflow)?;
                 reward
             }
             SlotStatus::Slashed => {
@@ -134,9 +146,15 @@ pub fn finalize(
                     .checked_sub(collateral)
                     .ok_or(ConcordError::MathOverflow)?;
                 if slot.status == SlotStatus::Revealed {
-                    node.dissented = node.dissented.checked_add(1).ok_or(ConcordError::MathOverflow)?;
+                    node.dissented = node
+                        .dissented
+                        .checked_add(1)
+                        .ok_or(ConcordError::MathOverflow)?;
                 } else {
-                    node.missed = node.missed.checked_add(1).ok_or(ConcordError::MathOverflow)?;
+                    node.missed = node
+                        .missed
+                        .checked_add(1)
+                        .ok_or(ConcordError::MathOverflow)?;
                 }
                 outcome.slashed = outcome
                     .slashed
@@ -223,7 +241,14 @@ pub fn deliver_refund<'info>(
         .total_escrow
         .checked_sub(refund)
         .ok_or(ConcordError::MathOverflow)?;
-    transfers::out_of_vault(market, token_program, vault, mint, destination.clone(), refund)?;
+    transfers::out_of_vault(
+        market,
+        token_program,
+        vault,
+        mint,
+        destination.clone(),
+        refund,
+    )?;
     Ok(true)
 }
 
@@ -235,7 +260,9 @@ fn is_live_token_account(info: &AccountInfo, token_program: &Pubkey, mint: &Pubk
         return false;
     };
     match StateWithExtensions::<SplAccount>::unpack(&data) {
-        Ok(account) => account.base.mint == *mint && account.base.state == AccountState::Initialized,
+        Ok(account) => {
+            account.base.mint == *mint && account.base.state == AccountState::Initialized
+        }
         Err(_) => false,
     }
 }

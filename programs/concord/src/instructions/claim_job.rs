@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::ConcordError;
 use crate::events::{JobClaimed, JobStateChanged};
-use crate::state::{Job, JobState, Market, Node, SlotStatus, Slot};
+use crate::state::{Job, JobState, Market, Node, Slot, SlotStatus};
 
 /// Takes a slot of an open job and locks `collateral_per_slot` of the node's stake.
 #[derive(Accounts)]
@@ -45,7 +45,10 @@ impl ClaimJob<'_> {
         require!(job.state == JobState::Open, ConcordError::InvalidJobState);
         require!(now < job.claim_deadline, ConcordError::ClaimWindowClosed);
         require!(node.is_active(), ConcordError::NodeUnbonding);
-        require!(job.slot_index(&node.key()).is_none(), ConcordError::DuplicateClaim);
+        require!(
+            job.slot_index(&node.key()).is_none(),
+            ConcordError::DuplicateClaim
+        );
         require!(
             job.slots.len() < usize::from(job.replication),
             ConcordError::JobFull
@@ -74,7 +77,10 @@ impl ClaimJob<'_> {
             .active_slots
             .checked_add(1)
             .ok_or(ConcordError::MathOverflow)?;
-        node.claimed = node.claimed.checked_add(1).ok_or(ConcordError::MathOverflow)?;
+        node.claimed = node
+            .claimed
+            .checked_add(1)
+            .ok_or(ConcordError::MathOverflow)?;
         node.last_active = now;
 
         let slot = job.slots.len() as u8;

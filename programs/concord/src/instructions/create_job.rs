@@ -33,7 +33,10 @@ impl CreateJobArgs {
             (1..=kernel::MAX_KERNEL_ID).contains(&self.kernel),
             ConcordError::UnknownKernel
         );
-        require!(self.params.len() <= MAX_PARAMS_LEN, ConcordError::ParamsTooLong);
+        require!(
+            self.params.len() <= MAX_PARAMS_LEN,
+            ConcordError::ParamsTooLong
+        );
         require!(
             !self.input_uri.is_empty() && self.input_uri.len() <= MAX_URI_LEN,
             ConcordError::InvalidUri
@@ -48,7 +51,8 @@ impl CreateJobArgs {
             ConcordError::InvalidReplication
         );
         require!(
-            self.quorum <= self.replication && 2 * u16::from(self.quorum) > u16::from(self.replication),
+            self.quorum <= self.replication
+                && 2 * u16::from(self.quorum) > u16::from(self.replication),
             ConcordError::InvalidQuorum
         );
         require!(self.reward_per_worker > 0, ConcordError::ZeroReward);
@@ -115,7 +119,11 @@ impl CreateJob<'_> {
     pub fn handle(ctx: Context<Self>, args: CreateJobArgs) -> Result<()> {
         let market = &mut ctx.accounts.market;
         args.validate(market)?;
-        let (rewards, fee) = job_cost(args.reward_per_worker, args.replication, market.params.fee_bps)?;
+        let (rewards, fee) = job_cost(
+            args.reward_per_worker,
+            args.replication,
+            market.params.fee_bps,
+        )?;
         let escrow = rewards + fee; // cannot overflow: checked by job_cost
         let now = Clock::get()?.unix_timestamp;
         let claim_deadline = now

@@ -138,7 +138,11 @@ impl Job {
 
     /// The digest revealed by at least Q slots, if any. Q > N/2 makes it unique.
     pub fn quorum_digest(&self) -> Option<[u8; 32]> {
-        let revealed = || self.slots.iter().filter(|s| s.status == SlotStatus::Revealed);
+        let revealed = || {
+            self.slots
+                .iter()
+                .filter(|s| s.status == SlotStatus::Revealed)
+        };
         revealed()
             .map(|s| s.digest)
             .find(|d| revealed().filter(|s| s.digest == *d).count() >= self.quorum as usize)
@@ -147,12 +151,6 @@ impl Job {
 
 /// `sha256("concord-commit-v1" ‖ job ‖ node ‖ digest ‖ salt)`.
 pub fn commitment(job: &Pubkey, node: &Pubkey, digest: &[u8; 32], salt: &[u8; 32]) -> [u8; 32] {
-    solana_sha256_hasher::hashv(&[
-        COMMIT_DOMAIN,
-        job.as_ref(),
-        node.as_ref(),
-        digest,
-        salt,
-    ])
-    .to_bytes()
+    solana_sha256_hasher::hashv(&[COMMIT_DOMAIN, job.as_ref(), node.as_ref(), digest, salt])
+        .to_bytes()
 }

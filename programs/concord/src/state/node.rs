@@ -36,7 +36,10 @@ pub enum NodeStatus {
     Active,
     /// Unbonding since `since`: no new claims; stake withdrawable from `withdrawable_at`, fixed
     /// at request time so a later market update cannot extend it.
-    Unbonding { since: i64, withdrawable_at: i64 },
+    Unbonding {
+        since: i64,
+        withdrawable_at: i64,
+    },
 }
 
 /// A registered compute node. PDA `["node", market, operator]`.

@@ -38,17 +38,28 @@ async fn claim_window_expiry_refunds_and_releases_claimers() {
     // A late claim is refused with a named error.
     let late = env.operator(STAKE, 0).await;
     let ix = env.claim_ix(&late.key(), late.node, job);
-    env.send_expect(&[ix], &[&late.user.kp], anchor_code(concord::errors::ConcordError::ClaimWindowClosed))
-        .await;
+    env.send_expect(
+        &[ix],
+        &[&late.user.kp],
+        anchor_code(concord::errors::ConcordError::ClaimWindowClosed),
+    )
+    .await;
 
     env.settle(job).await.unwrap();
     let j = env.job(job).await;
     assert_eq!(j.state, JobState::Expired);
     assert!(j.slots.iter().all(|s| s.status == SlotStatus::Released));
-    assert_eq!(env.balance(buyer.token).await, BUYER_FUNDS, "full refund, fee included");
+    assert_eq!(
+        env.balance(buyer.token).await,
+        BUYER_FUNDS,
+        "full refund, fee included"
+    );
     for op in &ops {
         let n = env.node(op.node).await;
-        assert_eq!((n.stake, n.locked_collateral, n.active_slots, n.missed), (STAKE, 0, 0, 0));
+        assert_eq!(
+            (n.stake, n.locked_collateral, n.active_slots, n.missed),
+            (STAKE, 0, 0, 0)
+        );
     }
     assert_eq!(env.market_state().await.treasury, 0);
 }
@@ -67,8 +78,12 @@ async fn commit_deadline_with_quorum_of_commits_opens_reveals() {
     // The late committer is refused; settle opens the reveal phase without node accounts.
     let c = concord::state::commitment(&job, &ops[2].node, &digest(1), &salt_of(&ops[2]));
     let ix = env.commit_ix(&ops[2].key(), ops[2].node, job, c);
-    env.send_expect(&[ix], &[&ops[2].user.kp], anchor_code(concord::errors::ConcordError::CommitWindowClosed))
-        .await;
+    env.send_expect(
+        &[ix],
+        &[&ops[2].user.kp],
+        anchor_code(concord::errors::ConcordError::CommitWindowClosed),
+    )
+    .await;
     let ix = env.settle_ix_with(job, buyer.token, &[]);
     env.send(&[ix], &[]).await.unwrap();
     assert_eq!(env.job(job).await.state, JobState::Revealing);
@@ -83,7 +98,10 @@ async fn commit_deadline_with_quorum_of_commits_opens_reveals() {
     let missed = env.node(ops[2].node).await;
     assert_eq!((missed.stake, missed.missed), (STAKE - collateral(), 1));
     let fee = (3 * REWARD * 250).div_ceil(10_000);
-    assert_eq!(env.balance(buyer.token).await, BUYER_FUNDS - 2 * REWARD - fee);
+    assert_eq!(
+        env.balance(buyer.token).await,
+        BUYER_FUNDS - 2 * REWARD - fee
+    );
     assert_eq!(env.market_state().await.treasury, fee + collateral());
 }
 
@@ -114,8 +132,19 @@ async fn commit_deadline_without_quorum_fails_job() {
     let j = env.job(job).await;
     assert_eq!(j.state, JobState::Failed);
     let statuses: Vec<_> = j.slots.iter().map(|s| s.status).collect();
-    assert_eq!(statuses, [SlotStatus::Released, SlotStatus::Slashed, SlotStatus::Slashed]);
-    assert_eq!(env.balance(buyer.token).await, BUYER_FUNDS, "full refund, no fee");
+    assert_eq!(
+        statuses,
+        [
+            SlotStatus::Released,
+            SlotStatus::Slashed,
+            SlotStatus::Slashed
+        ]
+    );
+    assert_eq!(
+        env.balance(buyer.token).await,
+        BUYER_FUNDS,
+        "full refund, no fee"
+    );
     assert_eq!(env.market_state().await.treasury, 2 * collateral());
     assert_eq!(env.node(ops[0].node).await.stake, STAKE);
 }
@@ -136,8 +165,12 @@ async fn reveal_deadline_slashes_non_revealers() {
 
     env.advance(default_params().reveal_window).await;
     let ix = env.reveal_ix(&ops[2].key(), ops[2].node, job, digest(1), salt_of(&ops[2]));
-    env.send_expect(&[ix], &[&ops[2].user.kp], anchor_code(concord::errors::ConcordError::RevealWindowClosed))
-        .await;
+    env.send_expect(
+        &[ix],
+        &[&ops[2].user.kp],
+        anchor_code(concord::errors::ConcordError::RevealWindowClosed),
+    )
+    .await;
     env.settle(job).await.unwrap();
     let j = env.job(job).await;
     assert_eq!(j.state, JobState::Settled);
@@ -152,9 +185,13 @@ async fn no_quorum_refunds_everything_and_slashes_only_no_shows() {
     let job = env.create_job(&buyer, job_args(3, 2, REWARD)).await;
     for op in &ops {
         env.claim(op, job).await.unwrap();
-        env.commit(op, job, digest(ops.iter().position(|o| o.node == op.node).unwrap() as u8))
-            .await
-            .unwrap();
+        env.commit(
+            op,
+            job,
+            digest(ops.iter().position(|o| o.node == op.node).unwrap() as u8),
+        )
+        .await
+        .unwrap();
     }
     env.reveal(&ops[0], job, digest(0)).await.unwrap();
     env.reveal(&ops[1], job, digest(1)).await.unwrap();
@@ -164,9 +201,20 @@ async fn no_quorum_refunds_everything_and_slashes_only_no_shows() {
     assert_eq!(j.state, JobState::Failed);
     assert_eq!(j.accepted_digest, None);
     let statuses: Vec<_> = j.slots.iter().map(|s| s.status).collect();
-    assert_eq!(statuses, [SlotStatus::Released, SlotStatus::Released, SlotStatus::Slashed]);
+    assert_eq!(
+        statuses,
+        [
+            SlotStatus::Released,
+            SlotStatus::Released,
+            SlotStatus::Slashed
+        ]
+    );
     assert_eq!(env.balance(buyer.token).await, BUYER_FUNDS);
-    assert_eq!(env.market_state().await.treasury, collateral(), "no fee, one slash");
+    assert_eq!(
+        env.market_state().await.treasury,
+        collateral(),
+        "no fee, one slash"
+    );
     for op in &ops[..2] {
         let n = env.node(op.node).await;
         assert_eq!((n.stake, n.earnings, n.dissented), (STAKE, 0, 0));
@@ -198,7 +246,11 @@ async fn settle_is_idempotent_at_every_state() {
         for _ in 0..2 {
             let before = env.snapshot().await;
             env.settle(job).await.unwrap();
-            assert_eq!(before, env.snapshot().await, "settle changed a job with nothing due");
+            assert_eq!(
+                before,
+                env.snapshot().await,
+                "settle changed a job with nothing due"
+            );
         }
     }
     let job = env.create_job(&buyer, job_args(3, 2, REWARD)).await;

@@ -10,7 +10,7 @@ use anchor_spl::token::spl_token;
 use anchor_spl::token_2022::spl_token_2022;
 use anchor_spl::token_2022::spl_token_2022::extension::StateWithExtensions;
 use concord::constants::*;
-use concord::state::{commitment, Job, JobState, Market, Node, SlotStatus};
+use concord::state::{commitment, Job, Market, Node, SlotStatus};
 use concord::{CreateJobArgs, MarketParams, NodeSpec, Requirements};
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
@@ -61,7 +61,10 @@ pub fn gpu_spec() -> NodeSpec {
 pub fn job_args(replication: u8, quorum: u8, reward: u64) -> CreateJobArgs {
     CreateJobArgs {
         kernel: kernel::MATMUL_F32,
-        params: [64u32, 64, 64].iter().flat_map(|v| v.to_le_bytes()).collect(),
+        params: [64u32, 64, 64]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
         input_uri: "https://data.example/inputs/a.bin".into(),
         input_digest: [7; 32],
         requirements: Requirements {
@@ -101,10 +104,6 @@ impl Operator {
 
 pub fn anchor_code(e: concord::errors::ConcordError) -> u32 {
     anchor_lang::error::ERROR_CODE_OFFSET + e as u32
-}
-
-pub fn framework_code(e: anchor_lang::error::ErrorCode) -> u32 {
-    e.into()
 }
 
 /// The custom error code carried by a failed transaction.
@@ -147,12 +146,19 @@ pub fn vault_pda(market: &Pubkey) -> Pubkey {
 }
 
 pub fn node_pda(market: &Pubkey, operator: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[NODE_SEED, market.as_ref(), operator.as_ref()], &concord::ID).0
+    Pubkey::find_program_address(
+        &[NODE_SEED, market.as_ref(), operator.as_ref()],
+        &concord::ID,
+    )
+    .0
 }
 
 pub fn job_pda(market: &Pubkey, job_id: u64) -> Pubkey {
-    Pubkey::find_program_address(&[JOB_SEED, market.as_ref(), &job_id.to_le_bytes()], &concord::ID)
-        .0
+    Pubkey::find_program_address(
+        &[JOB_SEED, market.as_ref(), &job_id.to_le_bytes()],
+        &concord::ID,
+    )
+    .0
 }
 
 impl Env {
@@ -251,7 +257,10 @@ impl Env {
             "expected custom error {code}, got {err:?}"
         );
         let after = self.snapshot().await;
-        assert_eq!(before, after, "a failed transaction changed tracked accounts");
+        assert_eq!(
+            before, after,
+            "a failed transaction changed tracked accounts"
+        );
     }
 
     /// Lamports and data of every tracked account (token accounts, market, vault, nodes, jobs).
@@ -314,7 +323,10 @@ impl Env {
     }
 
     pub async fn balance(&mut self, token_account: Pubkey) -> u64 {
-        let acc = self.account(token_account).await.expect("token account exists");
+        let acc = self
+            .account(token_account)
+            .await
+            .expect("token account exists");
         StateWithExtensions::<spl_token_2022::state::Account>::unpack(&acc.data)
             .expect("token account")
             .base
@@ -356,7 +368,11 @@ impl Env {
             &self.token_program,
         )];
         for e in extensions {
-            ixs.push(e.instruction(&self.token_program, &mint.pubkey(), &self.mint_authority.pubkey()));
+            ixs.push(e.instruction(
+                &self.token_program,
+                &mint.pubkey(),
+                &self.mint_authority.pubkey(),
+            ));
         }
         ixs.push(
             spl_token_2022::instruction::initialize_mint2(
@@ -376,7 +392,11 @@ impl Env {
         let account = Keypair::new();
         let payer = self.ctx.payer.pubkey();
         let rent = self.ctx.banks_client.get_rent().await.unwrap();
-        let space = if self.token_program == spl_token::ID { 165 } else { 170 };
+        let space = if self.token_program == spl_token::ID {
+            165
+        } else {
+            170
+        };
         let mut ixs = vec![system_instruction::create_account(
             &payer,
             &account.pubkey(),
@@ -416,7 +436,11 @@ impl Env {
             );
         }
         let ma = self.mint_authority.insecure_clone();
-        let signers: &[&Keypair] = if amount > 0 { &[&account, &ma] } else { &[&account] };
+        let signers: &[&Keypair] = if amount > 0 {
+            &[&account, &ma]
+        } else {
+            &[&account]
+        };
         self.send_raw(&ixs, signers).await.expect("token account");
         self.token_accounts.push(account.pubkey());
         account.pubkey()
@@ -465,7 +489,13 @@ impl Env {
         Ok(())
     }
 
-    pub fn register_ix(&self, op: &Pubkey, token: Pubkey, spec: NodeSpec, stake: u64) -> Instruction {
+    pub fn register_ix(
+        &self,
+        op: &Pubkey,
+        token: Pubkey,
+        spec: NodeSpec,
+        stake: u64,
+    ) -> Instruction {
         Self::ix(
             concord::accounts::RegisterNode {
                 operator: *op,
@@ -516,7 +546,11 @@ impl Env {
         job_pda(&self.market, id)
     }
 
-    pub async fn try_create_job(&mut self, buyer: &User, args: CreateJobArgs) -> Result<Pubkey, TransactionError> {
+    pub async fn try_create_job(
+        &mut self,
+        buyer: &User,
+        args: CreateJobArgs,
+    ) -> Result<Pubkey, TransactionError> {
         let job = self.next_job().await;
         let ix = self.create_job_ix(buyer, job, args);
         if !self.jobs.contains(&job) {
@@ -809,9 +843,15 @@ impl Env {
             let node = Node::try_deserialize(&mut acc.data.as_slice()).unwrap();
             stake += node.stake;
             earnings += node.earnings;
-            assert!(node.locked_collateral <= node.stake, "locked > stake on {node_key}");
+            assert!(
+                node.locked_collateral <= node.stake,
+                "locked > stake on {node_key}"
+            );
             let (locked, slots) = locked_by_slots.get(&node_key).copied().unwrap_or_default();
-            assert_eq!(node.locked_collateral, locked, "locked collateral of {node_key}");
+            assert_eq!(
+                node.locked_collateral, locked,
+                "locked collateral of {node_key}"
+            );
             assert_eq!(node.active_slots, slots, "active slots of {node_key}");
         }
         assert_eq!(market.total_stake, stake, "market.total_stake");
@@ -877,8 +917,4 @@ pub fn salt_of(op: &Operator) -> [u8; 32] {
 /// A digest standing for an output.
 pub fn digest(tag: u8) -> [u8; 32] {
     [tag; 32]
-}
-
-pub fn is_state(job: &Job, s: JobState) -> bool {
-    job.state == s
 }

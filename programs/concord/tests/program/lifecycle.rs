@@ -28,12 +28,20 @@ async fn run_job(
         env.claim(op, job).await.unwrap();
     }
     for (i, op) in ops.iter().enumerate() {
-        let d = if i < dissenters { digest(0xee) } else { digest(1) };
+        let d = if i < dissenters {
+            digest(0xee)
+        } else {
+            digest(1)
+        };
         env.commit(op, job, d).await.unwrap();
     }
     assert_eq!(env.job(job).await.state, JobState::Revealing);
     for (i, op) in ops.iter().enumerate() {
-        let d = if i < dissenters { digest(0xee) } else { digest(1) };
+        let d = if i < dissenters {
+            digest(0xee)
+        } else {
+            digest(1)
+        };
         env.reveal(op, job, d).await.unwrap();
     }
     env.settle(job).await.unwrap();
@@ -51,10 +59,16 @@ async fn single_worker_lifecycle() {
     let node = env.node(ops[0].node).await;
     assert_eq!(node.earnings, REWARD);
     assert_eq!(node.stake, 200 * UNIT);
-    assert_eq!((node.locked_collateral, node.active_slots, node.agreed), (0, 0, 1));
+    assert_eq!(
+        (node.locked_collateral, node.active_slots, node.agreed),
+        (0, 0, 1)
+    );
     assert_eq!(env.market_state().await.treasury, fee(1));
     // Buyer paid exactly reward + fee.
-    assert_eq!(env.balance(buyer.token).await, 1_000 * UNIT - REWARD - fee(1));
+    assert_eq!(
+        env.balance(buyer.token).await,
+        1_000 * UNIT - REWARD - fee(1)
+    );
 
     // The operator withdraws the earnings; the buyer closes the job and gets the rent back.
     let ix = env.withdraw_earnings_ix(&ops[0], ops[0].user.token, REWARD);
@@ -65,7 +79,10 @@ async fn single_worker_lifecycle() {
     let ix = env.close_ix(&buyer, job);
     env.send(&[ix], &[&buyer.kp]).await.unwrap();
     assert!(env.account(job).await.is_none());
-    assert_eq!(env.account(buyer.key()).await.unwrap().lamports, lamports_before + rent);
+    assert_eq!(
+        env.account(buyer.key()).await.unwrap().lamports,
+        lamports_before + rent
+    );
 }
 
 #[tokio::test]
@@ -78,7 +95,10 @@ async fn three_workers_all_agree() {
         assert_eq!(env.node(op.node).await.earnings, REWARD);
     }
     assert_eq!(env.market_state().await.treasury, fee(3));
-    assert_eq!(env.balance(buyer.token).await, 1_000 * UNIT - 3 * REWARD - fee(3));
+    assert_eq!(
+        env.balance(buyer.token).await,
+        1_000 * UNIT - 3 * REWARD - fee(3)
+    );
 }
 
 #[tokio::test]
@@ -100,7 +120,10 @@ async fn three_workers_one_dissenter_is_slashed() {
     }
     // Fee and slashed collateral to the treasury; the dissenter's reward back to the buyer.
     assert_eq!(env.market_state().await.treasury, fee(3) + collateral);
-    assert_eq!(env.balance(buyer.token).await, 1_000 * UNIT - 2 * REWARD - fee(3));
+    assert_eq!(
+        env.balance(buyer.token).await,
+        1_000 * UNIT - 2 * REWARD - fee(3)
+    );
 }
 
 #[tokio::test]
@@ -113,11 +136,20 @@ async fn five_workers_quorum_three() {
     let statuses: Vec<_> = j.slots.iter().map(|s| s.status).collect();
     assert_eq!(
         statuses,
-        [SlotStatus::Slashed, SlotStatus::Slashed, SlotStatus::Paid, SlotStatus::Paid, SlotStatus::Paid]
+        [
+            SlotStatus::Slashed,
+            SlotStatus::Slashed,
+            SlotStatus::Paid,
+            SlotStatus::Paid,
+            SlotStatus::Paid
+        ]
     );
     assert_eq!(env.node(ops[4].node).await.earnings, REWARD);
     assert_eq!(env.market_state().await.treasury, fee(5) + 2 * collateral);
-    assert_eq!(env.balance(buyer.token).await, 1_000 * UNIT - 3 * REWARD - fee(5));
+    assert_eq!(
+        env.balance(buyer.token).await,
+        1_000 * UNIT - 3 * REWARD - fee(5)
+    );
 }
 
 #[tokio::test]
@@ -126,5 +158,8 @@ async fn seven_workers_token_2022_mint() {
     let (_ops, buyer, job) = run_job(&mut env, 7, 4, 3).await;
     let j = env.job(job).await;
     assert_eq!(j.state, JobState::Settled);
-    assert_eq!(env.balance(buyer.token).await, 1_000 * UNIT - 4 * REWARD - fee(7));
+    assert_eq!(
+        env.balance(buyer.token).await,
+        1_000 * UNIT - 4 * REWARD - fee(7)
+    );
 }

@@ -4,9 +4,12 @@
 
 // solana-program-test 3.x marks its API "unstable" via deprecation; that is the tool we want.
 #![allow(deprecated)]
+// Tests resend the same instruction after a refusal; `&[ix.clone()]` reads better there.
+#![allow(clippy::cloned_ref_to_slice_refs)]
 
-mod harness;
+mod attacks;
 mod deadlines;
+mod harness;
 mod lifecycle;
 mod market;
 mod nodes;

@@ -16,20 +16,75 @@ async fn market_parameters_are_bounded() {
     env.create_mint_plain().await;
     let p = default_params();
     let cases: Vec<(concord::MarketParams, E)> = vec![
-        (concord::MarketParams { fee_bps: 1_001, ..p }, E::FeeTooHigh),
-        (concord::MarketParams { max_replication: 0, ..p }, E::InvalidMaxReplication),
-        (concord::MarketParams { max_replication: 8, ..p }, E::InvalidMaxReplication),
-        (concord::MarketParams { collateral_per_slot: 0, ..p }, E::InvalidCollateral),
-        (concord::MarketParams { collateral_per_slot: p.min_stake + 1, ..p }, E::InvalidCollateral),
-        (concord::MarketParams { claim_window: 0, ..p }, E::InvalidWindow),
-        (concord::MarketParams { execution_window: -5, ..p }, E::InvalidWindow),
-        (concord::MarketParams { reveal_window: 31 * 86_400, ..p }, E::InvalidWindow),
-        (concord::MarketParams { unbonding_period: i64::MAX, ..p }, E::InvalidWindow),
+        (
+            concord::MarketParams {
+                fee_bps: 1_001,
+                ..p
+            },
+            E::FeeTooHigh,
+        ),
+        (
+            concord::MarketParams {
+                max_replication: 0,
+                ..p
+            },
+            E::InvalidMaxReplication,
+        ),
+        (
+            concord::MarketParams {
+                max_replication: 8,
+                ..p
+            },
+            E::InvalidMaxReplication,
+        ),
+        (
+            concord::MarketParams {
+                collateral_per_slot: 0,
+                ..p
+            },
+            E::InvalidCollateral,
+        ),
+        (
+            concord::MarketParams {
+                collateral_per_slot: p.min_stake + 1,
+                ..p
+            },
+            E::InvalidCollateral,
+        ),
+        (
+            concord::MarketParams {
+                claim_window: 0,
+                ..p
+            },
+            E::InvalidWindow,
+        ),
+        (
+            concord::MarketParams {
+                execution_window: -5,
+                ..p
+            },
+            E::InvalidWindow,
+        ),
+        (
+            concord::MarketParams {
+                reveal_window: 31 * 86_400,
+                ..p
+            },
+            E::InvalidWindow,
+        ),
+        (
+            concord::MarketParams {
+                unbonding_period: i64::MAX,
+                ..p
+            },
+            E::InvalidWindow,
+        ),
     ];
     let authority = env.authority.insecure_clone();
     for (params, err) in &cases {
         let ix = env.create_market_ix(*params);
-        env.send_expect(&[ix], &[&authority], anchor_code(*err)).await;
+        env.send_expect(&[ix], &[&authority], anchor_code(*err))
+            .await;
     }
     // The bounds themselves are accepted.
     let edge = concord::MarketParams {
@@ -43,12 +98,16 @@ async fn market_parameters_are_bounded() {
     env.create_market_with(edge).await.unwrap();
     let market = env.market_state().await;
     assert_eq!(market.params, edge);
-    assert_eq!((market.mint, market.vault, market.next_job_id), (env.mint, env.vault, 0));
+    assert_eq!(
+        (market.mint, market.vault, market.next_job_id),
+        (env.mint, env.vault, 0)
+    );
 
     // update_market applies the same bounds.
     for (params, err) in &cases {
         let ix = env.update_market_ix(&authority.pubkey(), *params);
-        env.send_expect(&[ix], &[&authority], anchor_code(*err)).await;
+        env.send_expect(&[ix], &[&authority], anchor_code(*err))
+            .await;
     }
 }
 
@@ -56,7 +115,10 @@ async fn market_parameters_are_bounded() {
 async fn market_updates_never_change_a_running_job() {
     let mut env = Env::new().await;
     let buyer = env.user(1_000 * UNIT).await;
-    let ops = [env.operator(300 * UNIT, 0).await, env.operator(300 * UNIT, 0).await];
+    let ops = [
+        env.operator(300 * UNIT, 0).await,
+        env.operator(300 * UNIT, 0).await,
+    ];
     let job = env.create_job(&buyer, job_args(2, 2, REWARD)).await;
     let old = default_params();
     let new = concord::MarketParams {
@@ -75,7 +137,10 @@ async fn market_updates_never_change_a_running_job() {
     for op in &ops {
         env.claim(op, job).await.unwrap();
     }
-    assert_eq!(env.node(ops[0].node).await.locked_collateral, old.collateral_per_slot);
+    assert_eq!(
+        env.node(ops[0].node).await.locked_collateral,
+        old.collateral_per_slot
+    );
     // The job's execution window is the old 900 s, not the new 60 s.
     env.advance(120).await;
     for op in &ops {
@@ -92,14 +157,20 @@ async fn market_updates_never_change_a_running_job() {
     // New jobs use the new values.
     let next = env.create_job(&buyer, job_args(2, 2, REWARD)).await;
     let j = env.job(next).await;
-    assert_eq!((j.fee, j.collateral_per_slot, j.execution_window), (2 * REWARD / 10, 50 * UNIT, 60));
+    assert_eq!(
+        (j.fee, j.collateral_per_slot, j.execution_window),
+        (2 * REWARD / 10, 50 * UNIT, 60)
+    );
 }
 
 #[tokio::test]
 async fn pause_stops_entries_but_never_exits() {
     let mut env = Env::new().await;
     let buyer = env.user(1_000 * UNIT).await;
-    let ops = [env.operator(200 * UNIT, 0).await, env.operator(200 * UNIT, 0).await];
+    let ops = [
+        env.operator(200 * UNIT, 0).await,
+        env.operator(200 * UNIT, 0).await,
+    ];
     let running = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
     let open = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
     env.claim(&ops[0], running).await.unwrap();
@@ -165,18 +236,24 @@ async fn treasury_withdrawal() {
     assert_eq!(treasury, (REWARD * 250).div_ceil(10_000));
 
     let a = env.authority.insecure_clone();
-    let dest = env.token_account(env.mint, &Keypair::new().pubkey(), 0).await;
+    let dest = env
+        .token_account(env.mint, &Keypair::new().pubkey(), 0)
+        .await;
     let ix = env.withdraw_treasury_ix(&a.pubkey(), dest, treasury + 1);
-    env.send_expect(&[ix], &[&a], anchor_code(E::InsufficientTreasury)).await;
+    env.send_expect(&[ix], &[&a], anchor_code(E::InsufficientTreasury))
+        .await;
     let ix = env.withdraw_treasury_ix(&a.pubkey(), dest, 0);
-    env.send_expect(&[ix], &[&a], anchor_code(E::ZeroAmount)).await;
+    env.send_expect(&[ix], &[&a], anchor_code(E::ZeroAmount))
+        .await;
     let ix = env.withdraw_treasury_ix(&a.pubkey(), dest, treasury);
     env.send(&[ix], &[&a]).await.unwrap();
     assert_eq!(env.balance(dest).await, treasury);
     assert_eq!(env.market_state().await.treasury, 0);
 }
 
-async fn market_over_token_2022_mint(extensions: &[ExtInit]) -> (Env, Result<(), solana_sdk::transaction::TransactionError>) {
+async fn market_over_token_2022_mint(
+    extensions: &[ExtInit],
+) -> (Env, Result<(), solana_sdk::transaction::TransactionError>) {
     let mut env = Env::bare(spl_token_2022::ID).await;
     let mint = Keypair::new();
     env.create_mint(&mint, extensions).await.expect("mint");
@@ -187,10 +264,18 @@ async fn market_over_token_2022_mint(extensions: &[ExtInit]) -> (Env, Result<(),
 
 #[tokio::test]
 async fn token_2022_mints_with_accounting_breaking_extensions_are_rejected() {
-    for ext in [ExtInit::TransferFee, ExtInit::PermanentDelegate, ExtInit::NonTransferable] {
+    for ext in [
+        ExtInit::TransferFee,
+        ExtInit::PermanentDelegate,
+        ExtInit::NonTransferable,
+    ] {
         let (mut env, res) = market_over_token_2022_mint(&[ext]).await;
         let err = res.expect_err("must be rejected");
-        assert_eq!(custom_code(&err), Some(anchor_code(E::UnsupportedMintExtension)), "{err:?}");
+        assert_eq!(
+            custom_code(&err),
+            Some(anchor_code(E::UnsupportedMintExtension)),
+            "{err:?}"
+        );
         assert!(env.account(env.market).await.is_none());
         assert!(env.account(env.vault).await.is_none());
     }
@@ -214,16 +299,25 @@ async fn cancel_and_close() {
     let op = env.operator(200 * UNIT, 0).await;
     let job = env.create_job(&buyer, job_args(2, 2, REWARD)).await;
     let rent = env.account(job).await.unwrap().lamports;
-    assert_eq!(env.account(job).await.unwrap().data.len(), concord::state::Job::size(2));
+    assert_eq!(
+        env.account(job).await.unwrap().data.len(),
+        concord::state::Job::size(2)
+    );
 
     // Closing a non-terminal job is refused.
     let close = env.close_ix(&buyer, job);
-    env.send_expect(&[close.clone()], &[&buyer.kp], anchor_code(E::JobNotTerminal)).await;
+    env.send_expect(
+        &[close.clone()],
+        &[&buyer.kp],
+        anchor_code(E::JobNotTerminal),
+    )
+    .await;
     // Cancel works only without claims.
     let claimed = env.create_job(&buyer, job_args(2, 2, REWARD)).await;
     env.claim(&op, claimed).await.unwrap();
     let ix = env.cancel_ix(&buyer, claimed);
-    env.send_expect(&[ix], &[&buyer.kp], anchor_code(E::JobHasClaims)).await;
+    env.send_expect(&[ix], &[&buyer.kp], anchor_code(E::JobHasClaims))
+        .await;
 
     let before = env.balance(buyer.token).await;
     let ix = env.cancel_ix(&buyer, job);
@@ -232,10 +326,14 @@ async fn cancel_and_close() {
     assert_eq!(j.state, JobState::Cancelled);
     assert_eq!(env.balance(buyer.token).await, before + 2 * REWARD + j.fee);
     // Cancelling again is refused.
-    env.send_expect(&[ix], &[&buyer.kp], anchor_code(E::InvalidJobState)).await;
+    env.send_expect(&[ix], &[&buyer.kp], anchor_code(E::InvalidJobState))
+        .await;
     let lamports = env.account(buyer.key()).await.unwrap().lamports;
     env.send(&[close], &[&buyer.kp]).await.unwrap();
-    assert_eq!(env.account(buyer.key()).await.unwrap().lamports, lamports + rent);
+    assert_eq!(
+        env.account(buyer.key()).await.unwrap().lamports,
+        lamports + rent
+    );
 }
 
 /// A buyer who closes (or loses) the refund account cannot block settlement: workers are still
@@ -271,8 +369,13 @@ async fn undeliverable_refund_waits_for_close() {
     env.advance(default_params().reveal_window).await;
 
     // The refund account is checked against the job's record.
-    let wrong = env.settle_ix_with(job, Pubkey::new_unique(), &ops.iter().map(|o| o.node).collect::<Vec<_>>());
-    env.send_expect(&[wrong], &[], anchor_code(E::WrongRefundAccount)).await;
+    let wrong = env.settle_ix_with(
+        job,
+        Pubkey::new_unique(),
+        &ops.iter().map(|o| o.node).collect::<Vec<_>>(),
+    );
+    env.send_expect(&[wrong], &[], anchor_code(E::WrongRefundAccount))
+        .await;
     env.settle(job).await.unwrap();
     let j = env.job(job).await;
     assert_eq!(j.state, JobState::Settled);
@@ -280,7 +383,10 @@ async fn undeliverable_refund_waits_for_close() {
     assert_eq!(env.node(ops[0].node).await.earnings, REWARD);
 
     let fresh = env.token_account(env.mint, &buyer.key(), 0).await;
-    let buyer2 = User { kp: buyer.kp.insecure_clone(), token: fresh };
+    let buyer2 = User {
+        kp: buyer.kp.insecure_clone(),
+        token: fresh,
+    };
     let ix = env.close_ix(&buyer2, job);
     env.send(&[ix], &[&buyer.kp]).await.unwrap();
     assert_eq!(env.balance(fresh).await, REWARD);
