@@ -36,13 +36,10 @@ pub const MIN_WINDOW_SECS: i64 = 10;
 pub const MAX_WINDOW_SECS: i64 = 30 * 24 * 60 * 60;
 
 /// Maximum length of a job's kernel parameters, in bytes.
-#[constant]
 pub const MAX_PARAMS_LEN: usize = 64;
 /// Maximum length of an input or output URI, in bytes.
-#[constant]
 pub const MAX_URI_LEN: usize = 200;
 /// Maximum length of a node's GPU model name, in bytes.
-#[constant]
 pub const MAX_GPU_MODEL_LEN: usize = 32;
 
 /// Backend bit: the node can run kernels on a CUDA GPU.

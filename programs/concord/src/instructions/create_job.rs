@@ -189,3 +189,19 @@ impl CreateJob<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fee_rounds_up_and_escrow_is_checked() {
+        assert_eq!(job_cost(10, 3, 250).unwrap(), (30, 1)); // 0.75 rounds up to 1
+        assert_eq!(job_cost(100, 1, 0).unwrap(), (100, 0));
+        assert_eq!(job_cost(10_000, 1, 1_000).unwrap(), (10_000, 1_000));
+        assert_eq!(job_cost(1, 7, 1).unwrap(), (7, 1));
+        assert!(job_cost(u64::MAX / 2, 3, 0).is_err()); // reward × N overflows
+        assert!(job_cost(u64::MAX / 3, 3, 250).is_err()); // + fee overflows
+        assert!(job_cost(u64::MAX, 1, 0).is_ok());
+    }
+}

@@ -154,3 +154,98 @@ pub fn commitment(job: &Pubkey, node: &Pubkey, digest: &[u8; 32], salt: &[u8; 32
     solana_sha256_hasher::hashv(&[COMMIT_DOMAIN, job.as_ref(), node.as_ref(), digest, salt])
         .to_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(quorum: u8, reveals: &[Option<u8>]) -> Job {
+        Job {
+            market: Pubkey::default(),
+            job_id: 0,
+            buyer: Pubkey::default(),
+            refund_account: Pubkey::default(),
+            kernel: 1,
+            params: vec![],
+            input_uri: String::new(),
+            input_digest: [0; 32],
+            requirements: Requirements {
+                min_vram_mib: 0,
+                min_compute_capability: 0,
+                backends: BACKEND_ALL,
+            },
+            replication: reveals.len() as u8,
+            quorum,
+            reward_per_worker: 1,
+            fee: 0,
+            escrow: 0,
+            collateral_per_slot: 1,
+            execution_window: 1,
+            reveal_window: 1,
+            created_at: 0,
+            claim_deadline: 0,
+            commit_deadline: 0,
+            reveal_deadline: 0,
+            state: JobState::Revealing,
+            slots: reveals
+                .iter()
+                .map(|r| Slot {
+                    node: Pubkey::new_unique(),
+                    status: if r.is_some() {
+                        SlotStatus::Revealed
+                    } else {
+                        SlotStatus::Committed
+                    },
+                    commitment: [0; 32],
+                    digest: [r.unwrap_or(0); 32],
+                    output_uri: String::new(),
+                })
+                .collect(),
+            accepted_digest: None,
+            finalized_at: 0,
+            bump: 0,
+        }
+    }
+
+    #[test]
+    fn quorum_needs_q_matching_reveals() {
+        assert_eq!(
+            job(2, &[Some(1), Some(1), Some(2)]).quorum_digest(),
+            Some([1; 32])
+        );
+        assert_eq!(
+            job(2, &[Some(2), Some(1), Some(1)]).quorum_digest(),
+            Some([1; 32])
+        );
+        assert_eq!(job(2, &[Some(1), Some(2), None]).quorum_digest(), None);
+        assert_eq!(
+            job(3, &[Some(1), Some(1), None, Some(2), Some(1)]).quorum_digest(),
+            Some([1; 32])
+        );
+        // A committed-but-unrevealed slot's zero digest never counts.
+        assert_eq!(job(2, &[None, None, Some(0)]).quorum_digest(), None);
+    }
+
+    #[test]
+    fn account_size_scales_with_replication() {
+        assert_eq!(Job::size(MAX_REPLICATION), 8 + Job::INIT_SPACE);
+        assert_eq!(Job::size(2) - Job::size(1), Slot::INIT_SPACE);
+        // The largest job fits comfortably in one account and one rent-exempt deposit.
+        assert!(Job::size(MAX_REPLICATION) < 10_240);
+    }
+
+    #[test]
+    fn commitment_binds_job_and_node() {
+        let (j, n, d, s) = (Pubkey::new_unique(), Pubkey::new_unique(), [3; 32], [4; 32]);
+        let c = commitment(&j, &n, &d, &s);
+        assert_ne!(c, commitment(&Pubkey::new_unique(), &n, &d, &s));
+        assert_ne!(c, commitment(&j, &Pubkey::new_unique(), &d, &s));
+        assert_ne!(c, commitment(&j, &n, &d, &[5; 32]));
+        // sha256 over the documented concatenation.
+        let mut pre = b"concord-commit-v1".to_vec();
+        for part in [j.as_ref(), n.as_ref(), &d[..], &s[..]] {
+            pre.extend_from_slice(part);
+        }
+        assert_eq!(c, solana_sha256_hasher::hash(&pre).to_bytes());
+    }
+}

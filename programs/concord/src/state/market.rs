@@ -94,3 +94,67 @@ impl Market {
             .checked_add(self.treasury)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> MarketParams {
+        MarketParams {
+            fee_bps: 250,
+            min_stake: 100,
+            collateral_per_slot: 20,
+            claim_window: 600,
+            execution_window: 900,
+            reveal_window: 300,
+            unbonding_period: 86_400,
+            max_replication: 7,
+        }
+    }
+
+    #[test]
+    fn validate_bounds_every_parameter() {
+        assert!(params().validate().is_ok());
+        let bad = [
+            MarketParams {
+                fee_bps: 1_001,
+                ..params()
+            },
+            MarketParams {
+                max_replication: 0,
+                ..params()
+            },
+            MarketParams {
+                max_replication: 8,
+                ..params()
+            },
+            MarketParams {
+                collateral_per_slot: 0,
+                ..params()
+            },
+            MarketParams {
+                collateral_per_slot: 101,
+                ..params()
+            },
+            MarketParams {
+                claim_window: MIN_WINDOW_SECS - 1,
+                ..params()
+            },
+            MarketParams {
+                execution_window: MAX_WINDOW_SECS + 1,
+                ..params()
+            },
+            MarketParams {
+                reveal_window: -1,
+                ..params()
+            },
+            MarketParams {
+                unbonding_period: 0,
+                ..params()
+            },
+        ];
+        for p in bad {
+            assert!(p.validate().is_err(), "{p:?} must be rejected");
+        }
+    }
+}
