@@ -24,7 +24,10 @@ async fn main() {
     let p = default_params();
     println!("Concord lifecycle: the on-chain program in the real Solana runtime\n");
     println!("market   {}", env.market);
-    println!("  mint {} (SPL Token, 6 decimals), vault {}", env.mint, env.vault);
+    println!(
+        "  mint {} (SPL Token, 6 decimals), vault {}",
+        env.mint, env.vault
+    );
     println!(
         "  fee {} bps, min stake {}, collateral/slot {}, windows claim {}s / execution {}s / reveal {}s",
         p.fee_bps,
@@ -56,7 +59,10 @@ async fn main() {
     );
     for (i, op) in ops.iter().enumerate() {
         env.claim(op, job).await.expect("claim");
-        println!("  node {i} claims a slot (locks {})", tokens(p.collateral_per_slot));
+        println!(
+            "  node {i} claims a slot (locks {})",
+            tokens(p.collateral_per_slot)
+        );
     }
     println!("  state: {:?}", env.job(job).await.state);
 
@@ -82,7 +88,10 @@ async fn main() {
         hex(&j.accepted_digest.unwrap()[..4])
     );
 
-    println!("\n{:<8} {:>12} {:>12} {:>8}  outcome", "node", "stake", "earnings", "agreed");
+    println!(
+        "\n{:<8} {:>12} {:>12} {:>8}  outcome",
+        "node", "stake", "earnings", "agreed"
+    );
     for (i, op) in ops.iter().enumerate() {
         let n = env.node(op.node).await;
         println!(
@@ -99,15 +108,22 @@ async fn main() {
         "\nbuyer paid {} (2 rewards + fee; the dissenter's reward refunded)",
         tokens(1_000 * UNIT - env.balance(buyer.token).await)
     );
-    println!("treasury  {} (fee + slashed collateral)", tokens(m.treasury));
+    println!(
+        "treasury  {} (fee + slashed collateral)",
+        tokens(m.treasury)
+    );
 
     for op in &ops[..2] {
         let ix = env.withdraw_earnings_ix(op, op.user.token, reward);
-        env.send(&[ix], &[&op.user.kp]).await.expect("withdraw earnings");
+        env.send(&[ix], &[&op.user.kp])
+            .await
+            .expect("withdraw earnings");
     }
     let ix = env.close_ix(&buyer, job);
     env.send(&[ix], &[&buyer.kp]).await.expect("close job");
-    println!("honest nodes withdrew their earnings; the buyer closed the job and got its rent back");
+    println!(
+        "honest nodes withdrew their earnings; the buyer closed the job and got its rent back"
+    );
 
     let vault = env.balance(env.vault).await;
     let m = env.market_state().await;
@@ -119,7 +135,10 @@ async fn main() {
         tokens(m.total_escrow),
         tokens(m.treasury)
     );
-    println!("{} transactions, invariant checked after each", env.tx_count);
+    println!(
+        "{} transactions, invariant checked after each",
+        env.tx_count
+    );
 }
 
 fn hex(b: &[u8]) -> String {
