@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_2022::spl_token_2022::{
-    extension::StateWithExtensions,
+    extension::{memo_transfer::MemoTransfer, BaseStateWithExtensions, StateWithExtensions},
     state::{Account as SplAccount, AccountState},
 };
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -217,9 +217,10 @@ pub fn finalize(
     Ok(outcome)
 }
 
-/// Sends a terminal job's pending refund (`job.escrow`) to `destination` if it is a live,
-/// unfrozen token account of the market's mint; otherwise leaves it pending for `close_job`,
-/// so a buyer who closed or froze the refund account can never block settlement.
+/// Sends a terminal job's pending refund (`job.escrow`) to `destination` if it can receive it (a
+/// live, unfrozen token account of the market's mint that does not demand transfer memos);
+/// otherwise leaves it pending for `close_job`, so a buyer who closed, froze or reconfigured the
+/// refund account can never block settlement.
 /// Returns whether the refund was delivered (trivially true when nothing is owed).
 pub fn deliver_refund<'info>(
     market: &mut Account<'info, Market>,
@@ -261,7 +262,12 @@ fn is_live_token_account(info: &AccountInfo, token_program: &Pubkey, mint: &Pubk
     };
     match StateWithExtensions::<SplAccount>::unpack(&data) {
         Ok(account) => {
-            account.base.mint == *mint && account.base.state == AccountState::Initialized
+            let memo_required = account
+                .get_extension::<MemoTransfer>()
+                .is_ok_and(|m| bool::from(m.require_incoming_transfer_memos));
+            account.base.mint == *mint
+                && account.base.state == AccountState::Initialized
+                && !memo_required
         }
         Err(_) => false,
     }

@@ -392,3 +392,59 @@ async fn undeliverable_refund_waits_for_close() {
     assert_eq!(env.balance(fresh).await, REWARD);
     assert!(env.account(job).await.is_none());
 }
+
+/// A Token-2022 buyer who turns on "require incoming transfer memos" for the refund account after
+/// posting the job cannot make settlement fail: the refund waits for `close_job`.
+#[tokio::test]
+async fn refund_account_demanding_memos_cannot_block_settlement() {
+    let mut env = Env::with(spl_token_2022::ID, default_params()).await;
+    let buyer = env.user(1_000 * UNIT).await;
+    let op = env.operator(200 * UNIT, 0).await;
+    let job = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
+    let realloc = spl_token_2022::instruction::reallocate(
+        &env.token_program,
+        &buyer.token,
+        &buyer.key(),
+        &buyer.key(),
+        &[],
+        &[spl_token_2022::extension::ExtensionType::MemoTransfer],
+    )
+    .unwrap();
+    let memos =
+        spl_token_2022::extension::memo_transfer::instruction::enable_required_transfer_memos(
+            &env.token_program,
+            &buyer.token,
+            &buyer.key(),
+            &[],
+        )
+        .unwrap();
+    env.send(&[realloc, memos], &[&buyer.kp]).await.unwrap();
+    env.pending_refund_ok.push(job);
+
+    env.claim(&op, job).await.unwrap();
+    env.commit(&op, job, digest(1)).await.unwrap();
+    env.reveal(&op, job, digest(4)).await.unwrap_err(); // wrong digest: refused
+    env.advance(default_params().execution_window + default_params().reveal_window)
+        .await;
+    env.settle(job).await.unwrap();
+    let j = env.job(job).await;
+    assert_eq!(j.state, JobState::Failed);
+    assert_eq!(
+        j.escrow,
+        REWARD + j.fee,
+        "the whole escrow waits for the buyer"
+    );
+
+    // close_job refuses the memo-demanding account by name, and pays into another one.
+    let ix = env.close_ix(&buyer, job);
+    env.send_expect(&[ix], &[&buyer.kp], anchor_code(E::RefundAccountUnusable))
+        .await;
+    let fresh = env.token_account(env.mint, &buyer.key(), 0).await;
+    let other = User {
+        kp: buyer.kp.insecure_clone(),
+        token: fresh,
+    };
+    let ix = env.close_ix(&other, job);
+    env.send(&[ix], &[&buyer.kp]).await.unwrap();
+    assert_eq!(env.balance(fresh).await, REWARD + j.fee);
+}
