@@ -5,6 +5,7 @@ use anchor_lang::prelude::*;
 use crate::state::{JobState, MarketParams, NodeSpec, SlotStatus};
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct MarketCreated {
     pub market: Pubkey,
     pub authority: Pubkey,
@@ -15,18 +16,21 @@ pub struct MarketCreated {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct MarketUpdated {
     pub market: Pubkey,
     pub params: MarketParams,
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct MarketPauseSet {
     pub market: Pubkey,
     pub paused: bool,
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct TreasuryWithdrawn {
     pub market: Pubkey,
     pub destination: Pubkey,
@@ -35,6 +39,7 @@ pub struct TreasuryWithdrawn {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct NodeRegistered {
     pub market: Pubkey,
     pub node: Pubkey,
@@ -43,12 +48,14 @@ pub struct NodeRegistered {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct NodeUpdated {
     pub node: Pubkey,
     pub spec: NodeSpec,
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct StakeDeposited {
     pub node: Pubkey,
     pub amount: u64,
@@ -56,6 +63,7 @@ pub struct StakeDeposited {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct UnbondRequested {
     pub node: Pubkey,
     pub since: i64,
@@ -63,6 +71,7 @@ pub struct UnbondRequested {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct StakeWithdrawn {
     pub node: Pubkey,
     pub amount: u64,
@@ -70,6 +79,7 @@ pub struct StakeWithdrawn {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct EarningsWithdrawn {
     pub node: Pubkey,
     pub amount: u64,
@@ -77,6 +87,7 @@ pub struct EarningsWithdrawn {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct JobCreated {
     pub market: Pubkey,
     pub job: Pubkey,
@@ -92,6 +103,7 @@ pub struct JobCreated {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct JobClaimed {
     pub job: Pubkey,
     pub node: Pubkey,
@@ -100,6 +112,7 @@ pub struct JobClaimed {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct ResultCommitted {
     pub job: Pubkey,
     pub node: Pubkey,
@@ -107,6 +120,7 @@ pub struct ResultCommitted {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct ResultRevealed {
     pub job: Pubkey,
     pub node: Pubkey,
@@ -115,6 +129,7 @@ pub struct ResultRevealed {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct JobStateChanged {
     pub job: Pubkey,
     pub from: JobState,
@@ -123,6 +138,7 @@ pub struct JobStateChanged {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct SlotSettled {
     pub job: Pubkey,
     pub node: Pubkey,
@@ -132,6 +148,7 @@ pub struct SlotSettled {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct JobFinalized {
     pub job: Pubkey,
     pub state: JobState,
@@ -145,6 +162,7 @@ pub struct JobFinalized {
 }
 
 #[event]
+#[derive(Debug, Clone)]
 pub struct JobClosed {
     pub job: Pubkey,
     pub refund: u64,

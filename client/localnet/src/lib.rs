@@ -1,0 +1,155 @@
+//! # concord-localnet
+//!
+//! A one-command local Solana network for Concord. There is no validator binary: the real Solana
+//! runtime (solana-program-test's bank, with the Concord program loaded natively and the real SPL
+//! Token, Token-2022 and Associated Token programs) runs in-process and is served over Solana
+//! JSON-RPC on 127.0.0.1, so `solana-rpc-client` and other clients work against it unchanged.
+//! Slots advance about every 400 ms and the clock follows wall time, so deadlines behave as on a
+//! real cluster. See [`rpc::METHODS`] for the methods served.
+
+#![allow(deprecated)] // solana-program-test 3.x flags its API "unstable" through deprecation
+
+pub mod bootstrap;
+pub mod chain;
+pub mod rpc;
+pub mod server;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use concord_client::ConcordClient;
+use solana_sdk::signature::Keypair;
+use tokio::task::JoinHandle;
+
+pub use bootstrap::BootstrapInfo;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalnetError {
+    #[error("cannot listen on {addr}: {reason} (is another validator or localnet running? pick another port with --rpc-port)")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("keypair file {0}")]
+    Keypair(String),
+    #[error("bootstrap failed: {0}")]
+    Bootstrap(String),
+    #[error("I/O error: {0}")]
+    Io(String),
+}
+
+/// How to start the network.
+#[derive(Clone, Debug)]
+pub struct LocalnetConfig {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub rpc_port: u16,
+    /// Where keypairs and `localnet.json` are written.
+    pub data_dir: PathBuf,
+    pub slot_time: Duration,
+}
+
+impl Default for LocalnetConfig {
+    fn default() -> Self {
+        LocalnetConfig {
+            rpc_port: 8899,
+            data_dir: PathBuf::from(".concord/localnet"),
+            slot_time: Duration::from_millis(400),
+        }
+    }
+}
+
+/// A running local network. Dropping it stops the server and the clock.
+pub struct Localnet {
+    pub addr: SocketAddr,
+    pub url: String,
+    pub info: BootstrapInfo,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Localnet {
+    /// Starts the bank, the clock and the JSON-RPC server, then bootstraps the market.
+    pub async fn start(config: LocalnetConfig) -> Result<Localnet, LocalnetError> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], config.rpc_port));
+        let listener =
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| LocalnetError::Bind {
+                    addr,
+                    reason: e.to_string(),
+                })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| LocalnetError::Io(e.to_string()))?;
+        let url = format!("http://{addr}");
+
+        let chain = chain::Chain::start().await;
+        let clock = chain.spawn_clock(config.slot_time);
+        let rpc = Arc::new(rpc::Rpc {
+            chain: Arc::clone(&chain),
+        });
+        let server = tokio::spawn(server::serve(listener, rpc));
+        let mut net = Localnet {
+            addr,
+            url: url.clone(),
+            info: BootstrapInfo {
+                rpc_url: url.clone(),
+                program_id: String::new(),
+                market: String::new(),
+                market_id: 0,
+                mint: String::new(),
+                decimals: 0,
+                token_program: String::new(),
+                authority_keypair: PathBuf::new(),
+                mint_authority_keypair: PathBuf::new(),
+                buyer_keypair: PathBuf::new(),
+                operator_keypairs: vec![],
+            },
+            tasks: vec![clock, server],
+        };
+        let funder = Keypair::new();
+        let client = ConcordClient::new(url.clone(), funder.insecure_clone());
+        client
+            .rpc()
+            .request_airdrop(
+                &solana_sdk::signature::Signer::pubkey(&funder),
+                1_000_000_000_000,
+            )
+            .await
+            .map_err(|e| LocalnetError::Bootstrap(e.to_string()))?;
+        net.info = bootstrap::bootstrap(&client, &url, &config.data_dir).await?;
+        Ok(net)
+    }
+
+    /// A human summary: RPC URL, program id, market, mint and keypair paths.
+    pub fn banner(&self) -> String {
+        let i = &self.info;
+        let mut s = format!(
+            "Concord localnet (embedded Solana runtime)\n\
+             RPC URL        {}\n\
+             program id     {}\n\
+             market         {} (id {})\n\
+             mint           {} ({} decimals, SPL Token)\n\
+             authority      {}\n\
+             buyer          {}\n",
+            i.rpc_url,
+            i.program_id,
+            i.market,
+            i.market_id,
+            i.mint,
+            i.decimals,
+            i.authority_keypair.display(),
+            i.buyer_keypair.display(),
+        );
+        for (n, p) in i.operator_keypairs.iter().enumerate() {
+            s.push_str(&format!("operator {}     {}\n", n + 1, p.display()));
+        }
+        s
+    }
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}

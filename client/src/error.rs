@@ -1,0 +1,215 @@
+//! Errors of the client, with program error codes mapped to their names.
+
+use std::sync::OnceLock;
+
+use solana_rpc_client_api::client_error::{Error as RpcError, ErrorKind};
+use solana_rpc_client_api::request::{RpcError as RpcRequestError, RpcResponseErrorData};
+use solana_sdk::instruction::InstructionError;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::transaction::TransactionError;
+
+/// A Concord or Anchor error code with its name and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramErrorInfo {
+    pub code: u32,
+    pub name: String,
+    pub msg: String,
+}
+
+impl std::fmt::Display for ProgramErrorInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.name, self.code, self.msg)
+    }
+}
+
+/// Everything that can go wrong talking to Concord.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The program refused the transaction with a named error.
+    #[error("transaction refused by the program: {0}")]
+    Program(ProgramErrorInfo),
+    /// The runtime refused the transaction (not a program error code).
+    #[error("transaction failed: {0}")]
+    Transaction(TransactionError),
+    /// The RPC endpoint could not be reached or answered with an error.
+    #[error("RPC error: {0}")]
+    Rpc(Box<RpcError>),
+    /// An account that should exist does not.
+    #[error("account {0} not found")]
+    AccountNotFound(Pubkey),
+    /// An account exists but is not what was expected.
+    #[error("account {address} is not a valid {kind}: {reason}")]
+    InvalidAccount {
+        address: Pubkey,
+        kind: &'static str,
+        reason: String,
+    },
+    /// A transaction was not confirmed after every retry.
+    #[error("transaction not confirmed after {attempts} attempts")]
+    NotConfirmed { attempts: u32 },
+    /// The caller asked for something invalid; the message says what to fix.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// Downloading or verifying data failed.
+    #[error("{0}")]
+    Data(String),
+    /// Waiting for a job ran out of time.
+    #[error("timed out waiting for job {0}")]
+    Timeout(Pubkey),
+}
+
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+impl From<RpcError> for ClientError {
+    fn from(e: RpcError) -> Self {
+        if let Some(tx_err) = transaction_error(&e) {
+            return ClientError::from(tx_err);
+        }
+        ClientError::Rpc(Box::new(e))
+    }
+}
+
+impl From<TransactionError> for ClientError {
+    fn from(e: TransactionError) -> Self {
+        match &e {
+            TransactionError::InstructionError(_, InstructionError::Custom(code)) => {
+                match program_error(*code) {
+                    Some(info) => ClientError::Program(info),
+                    None => ClientError::Transaction(e),
+                }
+            }
+            _ => ClientError::Transaction(e),
+        }
+    }
+}
+
+impl ClientError {
+    /// The program error's name, if this is one (`"InsufficientFreeStake"`, `"ConstraintSeeds"`…).
+    pub fn program_error_name(&self) -> Option<&str> {
+        match self {
+            ClientError::Program(info) => Some(&info.name),
+            _ => None,
+        }
+    }
+}
+
+/// The transaction error inside an RPC error: a failed transaction or a failed preflight.
+fn transaction_error(e: &RpcError) -> Option<TransactionError> {
+    match e.kind() {
+        ErrorKind::TransactionError(t) => Some(t.clone()),
+        ErrorKind::RpcError(RpcRequestError::RpcResponseError {
+            data: RpcResponseErrorData::SendTransactionPreflightFailure(sim),
+            ..
+        }) => sim.err.clone().map(Into::into),
+        _ => None,
+    }
+}
+
+/// Names and messages of Concord's error codes (from the committed IDL) and of Anchor's own.
+pub fn program_error(code: u32) -> Option<ProgramErrorInfo> {
+    static TABLE: OnceLock<Vec<ProgramErrorInfo>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let idl: serde_json::Value =
+            serde_json::from_str(include_str!("../../idl/concord.json")).expect("IDL is JSON");
+        idl["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                Some(ProgramErrorInfo {
+                    code: e["code"].as_u64()? as u32,
+                    name: e["name"].as_str()?.to_string(),
+                    msg: e["msg"].as_str().unwrap_or_default().to_string(),
+                })
+            })
+            .map(|mut e| {
+                e.name = to_pascal(&e.name);
+                e
+            })
+            .collect()
+    });
+    if let Some(info) = table.iter().find(|e| e.code == code) {
+        return Some(info.clone());
+    }
+    use anchor_lang::error::ErrorCode as A;
+    let anchor = [
+        A::InstructionMissing,
+        A::InstructionFallbackNotFound,
+        A::InstructionDidNotDeserialize,
+        A::InstructionDidNotSerialize,
+        A::ConstraintMut,
+        A::ConstraintHasOne,
+        A::ConstraintSigner,
+        A::ConstraintRaw,
+        A::ConstraintOwner,
+        A::ConstraintRentExempt,
+        A::ConstraintSeeds,
+        A::ConstraintExecutable,
+        A::ConstraintAddress,
+        A::ConstraintTokenMint,
+        A::ConstraintTokenOwner,
+        A::ConstraintDuplicateMutableAccount,
+        A::AccountDiscriminatorAlreadySet,
+        A::AccountDiscriminatorNotFound,
+        A::AccountDiscriminatorMismatch,
+        A::AccountDidNotDeserialize,
+        A::AccountDidNotSerialize,
+        A::AccountNotEnoughKeys,
+        A::AccountNotMutable,
+        A::AccountOwnedByWrongProgram,
+        A::InvalidProgramId,
+        A::InvalidProgramExecutable,
+        A::AccountNotSigner,
+        A::AccountNotSystemOwned,
+        A::AccountNotInitialized,
+        A::DeclaredProgramIdMismatch,
+    ]
+    .into_iter()
+    .find(|e| u32::from(*e) == code)?;
+    Some(ProgramErrorInfo {
+        code,
+        name: format!("{anchor:?}"),
+        msg: anchor.to_string(),
+    })
+}
+
+fn to_pascal(s: &str) -> String {
+    if !s.contains('_') {
+        let mut c = s.chars();
+        return c
+            .next()
+            .map(|f| f.to_uppercase().chain(c).collect())
+            .unwrap_or_default();
+    }
+    s.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concord::errors::ConcordError;
+
+    #[test]
+    fn maps_concord_and_anchor_codes_to_names() {
+        let code =
+            anchor_lang::error::ERROR_CODE_OFFSET + ConcordError::InsufficientFreeStake as u32;
+        let info = program_error(code).unwrap();
+        assert_eq!(info.name, "InsufficientFreeStake");
+        assert!(info.msg.contains("free stake"));
+        let seeds = program_error(2006).unwrap();
+        assert_eq!(seeds.name, "ConstraintSeeds");
+        assert!(program_error(1).is_none());
+        let e = ClientError::from(TransactionError::InstructionError(
+            0,
+            InstructionError::Custom(code),
+        ));
+        assert_eq!(e.program_error_name(), Some("InsufficientFreeStake"));
+    }
+}

@@ -1,0 +1,127 @@
+//! Decoding Concord's Anchor events from transaction logs (`Program data: <base64>` lines).
+
+use anchor_lang::{AnchorDeserialize, Discriminator};
+use base64::Engine;
+use concord::events::*;
+
+/// Every event the program emits.
+#[derive(Debug)]
+pub enum ConcordEvent {
+    MarketCreated(MarketCreated),
+    MarketUpdated(MarketUpdated),
+    MarketPauseSet(MarketPauseSet),
+    TreasuryWithdrawn(TreasuryWithdrawn),
+    NodeRegistered(NodeRegistered),
+    NodeUpdated(NodeUpdated),
+    StakeDeposited(StakeDeposited),
+    UnbondRequested(UnbondRequested),
+    StakeWithdrawn(StakeWithdrawn),
+    EarningsWithdrawn(EarningsWithdrawn),
+    JobCreated(JobCreated),
+    JobClaimed(JobClaimed),
+    ResultCommitted(ResultCommitted),
+    ResultRevealed(ResultRevealed),
+    JobStateChanged(JobStateChanged),
+    SlotSettled(SlotSettled),
+    JobFinalized(JobFinalized),
+    JobClosed(JobClosed),
+}
+
+macro_rules! decode_one {
+    ($disc:expr, $data:expr, $($ty:ident),*) => {
+        $(
+            if $disc == $ty::DISCRIMINATOR {
+                return $ty::deserialize(&mut &$data[..]).ok().map(ConcordEvent::$ty);
+            }
+        )*
+    };
+}
+
+impl ConcordEvent {
+    /// Decodes one event from its serialized form (8-byte discriminator + borsh).
+    pub fn decode(bytes: &[u8]) -> Option<ConcordEvent> {
+        if bytes.len() < 8 {
+            return None;
+        }
+        let (disc, data) = bytes.split_at(8);
+        decode_one!(
+            disc,
+            data,
+            MarketCreated,
+            MarketUpdated,
+            MarketPauseSet,
+            TreasuryWithdrawn,
+            NodeRegistered,
+            NodeUpdated,
+            StakeDeposited,
+            UnbondRequested,
+            StakeWithdrawn,
+            EarningsWithdrawn,
+            JobCreated,
+            JobClaimed,
+            ResultCommitted,
+            ResultRevealed,
+            JobStateChanged,
+            SlotSettled,
+            JobFinalized,
+            JobClosed
+        );
+        None
+    }
+}
+
+/// Every Concord event in a transaction's log messages, in order. Lines that are not Concord
+/// events (other programs' data, plain logs) are skipped.
+pub fn parse_logs<S: AsRef<str>>(logs: &[S]) -> Vec<ConcordEvent> {
+    logs.iter()
+        .filter_map(|line| line.as_ref().strip_prefix("Program data: "))
+        .filter_map(|b64| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()
+        })
+        .filter_map(|bytes| ConcordEvent::decode(&bytes))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::prelude::Pubkey;
+    use anchor_lang::Event;
+    use concord::state::JobState;
+
+    #[test]
+    fn decodes_events_from_log_lines() {
+        let changed = JobStateChanged {
+            job: Pubkey::new_unique(),
+            from: JobState::Running,
+            to: JobState::Revealing,
+            at: 42,
+        };
+        let claimed = JobClaimed {
+            job: Pubkey::new_unique(),
+            node: Pubkey::new_unique(),
+            slot: 2,
+            collateral: 7,
+        };
+        let b64 = |d: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(d);
+        let logs = vec![
+            "Program 11111111111111111111111111111111 invoke [1]".to_string(),
+            format!("Program data: {}", b64(changed.data())),
+            "Program data: bm90IGFuIGV2ZW50".to_string(),
+            format!("Program data: {}", b64(claimed.data())),
+        ];
+        let events = parse_logs(&logs);
+        assert_eq!(events.len(), 2);
+        match &events[0] {
+            ConcordEvent::JobStateChanged(e) => {
+                assert_eq!((e.job, e.to, e.at), (changed.job, JobState::Revealing, 42))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(&events[1], ConcordEvent::JobClaimed(e) if e.slot == 2 && e.node == claimed.node)
+        );
+    }
+}

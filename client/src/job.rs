@@ -1,0 +1,309 @@
+//! The buyer's flow: submit a job, wait for the verified result, download and check the output.
+
+use std::time::{Duration, Instant};
+
+use concord::settlement::{next_transition, Transition};
+use concord::state::{Job, JobState, SlotStatus};
+use concord::{CreateJobArgs, Requirements};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature, Signer};
+
+use crate::client::ConcordClient;
+use crate::data;
+use crate::error::{ClientError, Result};
+use crate::ix::{self, MarketInfo};
+use crate::kernels::KernelParams;
+
+/// Everything a buyer decides about a job.
+#[derive(Clone, Debug)]
+pub struct JobSpec {
+    pub params: KernelParams,
+    /// `file://`, `http(s)://` or `inline:` URI of the input.
+    pub input_uri: String,
+    /// sha256 of the input.
+    pub input_digest: [u8; 32],
+    pub requirements: Requirements,
+    /// Replication N.
+    pub replication: u8,
+    /// Quorum Q (N/2 < Q ≤ N).
+    pub quorum: u8,
+    /// Reward per agreeing worker, in raw token units.
+    pub reward_per_worker: u64,
+}
+
+impl JobSpec {
+    /// Checks the spec against the market before anything is sent, with messages that say what
+    /// to fix.
+    pub fn validate(&self, market: &MarketInfo) -> Result<()> {
+        let bad = |m: String| Err(ClientError::InvalidInput(m));
+        self.params.validate(&crate::kernels::Limits::default())?;
+        let max = market.state.params.max_replication;
+        if self.replication == 0 || self.replication > max {
+            return bad(format!(
+                "replication N = {} must be between 1 and {max}",
+                self.replication
+            ));
+        }
+        if self.quorum > self.replication
+            || 2 * u16::from(self.quorum) <= u16::from(self.replication)
+        {
+            return bad(format!(
+                "quorum Q = {} must be a majority of N = {}: N/2 < Q <= N",
+                self.quorum, self.replication
+            ));
+        }
+        if self.reward_per_worker == 0 {
+            return bad("the reward per worker must be positive".into());
+        }
+        if self.input_uri.is_empty() || self.input_uri.len() > concord::constants::MAX_URI_LEN {
+            return bad(format!(
+                "the input URI must be 1 to {} bytes (inputs this large go by file:// or http(s)://)",
+                concord::constants::MAX_URI_LEN
+            ));
+        }
+        if market.state.paused {
+            return bad("the market is paused: no new jobs".into());
+        }
+        Ok(())
+    }
+
+    /// reward × N + fee: what `submit_job` takes from the buyer.
+    pub fn escrow(&self, market: &MarketInfo) -> Result<u64> {
+        let (rewards, fee) = concord::job_cost(
+            self.reward_per_worker,
+            self.replication,
+            market.state.params.fee_bps,
+        )
+        .map_err(|_| ClientError::InvalidInput("reward × N + fee overflows a u64".into()))?;
+        Ok(rewards + fee)
+    }
+
+    fn args(&self) -> CreateJobArgs {
+        CreateJobArgs {
+            kernel: self.params.kernel().id(),
+            params: self.params.encode(),
+            input_uri: self.input_uri.clone(),
+            input_digest: self.input_digest,
+            requirements: self.requirements,
+            replication: self.replication,
+            quorum: self.quorum,
+            reward_per_worker: self.reward_per_worker,
+        }
+    }
+}
+
+/// A submitted job.
+#[derive(Clone)]
+pub struct JobHandle {
+    pub client: ConcordClient,
+    pub market: MarketInfo,
+    pub id: u64,
+    pub address: Pubkey,
+    pub signature: Signature,
+}
+
+/// How a job ended.
+#[derive(Clone, Debug)]
+pub struct JobResult {
+    pub state: JobState,
+    /// The digest a quorum agreed on (Settled only).
+    pub accepted_digest: Option<[u8; 32]>,
+    /// Output URIs revealed by the nodes that agreed with the accepted digest.
+    pub output_uris: Vec<String>,
+    /// Why the job did not settle, for every other terminal state.
+    pub failure: Option<String>,
+    pub job: Job,
+}
+
+/// Options of [`JobHandle::wait`].
+#[derive(Clone, Debug)]
+pub struct WaitOptions {
+    pub poll_interval: Duration,
+    pub timeout: Duration,
+    /// Send `settle_job` whenever a transition is due (any account may crank it).
+    pub crank: bool,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        WaitOptions {
+            poll_interval: Duration::from_millis(500),
+            timeout: Duration::from_secs(3600),
+            crank: true,
+        }
+    }
+}
+
+impl ConcordClient {
+    /// Submits a job: validates the spec against the market and the buyer's balance, creates the
+    /// buyer's token account if needed, and escrows reward × N + fee. `buyer` signs and pays the
+    /// escrow from its associated token account. Retries if another buyer takes the job id first.
+    pub async fn submit_job(
+        &self,
+        market: &Pubkey,
+        buyer: &Keypair,
+        spec: &JobSpec,
+    ) -> Result<JobHandle> {
+        let mut info = self.market(market).await?;
+        spec.validate(&info)?;
+        let escrow = spec.escrow(&info)?;
+        let buyer_token = info.token_account_of(&buyer.pubkey());
+        let balance = match self.account(&buyer_token).await? {
+            Some(_) => self.token_balance(&buyer_token).await?,
+            None => 0,
+        };
+        if balance < escrow {
+            return Err(ClientError::InvalidInput(format!(
+                "insufficient balance: the job escrows {} (reward × N + fee) but {} holds {}",
+                crate::amount::format_amount(escrow, info.state.mint_decimals),
+                buyer_token,
+                crate::amount::format_amount(balance, info.state.mint_decimals),
+            )));
+        }
+        for attempt in 0..5 {
+            let id = info.state.next_job_id;
+            let ix = ix::create_job(&info, id, &buyer.pubkey(), &buyer_token, spec.args());
+            match self.send(&[ix], &[buyer]).await {
+                Ok(signature) => {
+                    return Ok(JobHandle {
+                        client: self.clone(),
+                        address: info.job_address(id),
+                        market: info,
+                        id,
+                        signature,
+                    })
+                }
+                // Another buyer took this id between our read and our send.
+                Err(e) if e.program_error_name() == Some("ConstraintSeeds") && attempt < 4 => {
+                    info = self.market(market).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    /// Sends `settle_job` for `job` if a transition is due now; returns whether it did.
+    pub async fn crank(&self, market: &MarketInfo, address: &Pubkey, job: &Job) -> Result<bool> {
+        if job.state.is_terminal() {
+            return Ok(false);
+        }
+        let now = self.clock().await?.unix_timestamp;
+        if next_transition(job, now) == Transition::None {
+            return Ok(false);
+        }
+        self.send(&[ix::settle_job(market, address, job)], &[])
+            .await?;
+        Ok(true)
+    }
+}
+
+impl JobHandle {
+    /// The job as it is now.
+    pub async fn fetch(&self) -> Result<Job> {
+        self.client.job(&self.address).await
+    }
+
+    /// Waits until the job is terminal, cranking settlement when due (unless disabled), calling
+    /// `progress` with every new state of the account.
+    pub async fn wait_with(
+        &self,
+        opts: &WaitOptions,
+        mut progress: impl FnMut(&Job),
+    ) -> Result<JobResult> {
+        let start = Instant::now();
+        let mut last: Option<Vec<u8>> = None;
+        loop {
+            let job = self.fetch().await?;
+            let mut snapshot = Vec::new();
+            anchor_lang::AnchorSerialize::serialize(&job, &mut snapshot)
+                .expect("serializing into a Vec cannot fail");
+            if last.as_ref() != Some(&snapshot) {
+                progress(&job);
+                last = Some(snapshot);
+            }
+            if job.state.is_terminal() {
+                return Ok(result_of(job));
+            }
+            if opts.crank {
+                if let Err(e) = self.client.crank(&self.market, &self.address, &job).await {
+                    tracing::debug!(error = %e, "settle_job crank failed; will retry");
+                }
+            }
+            if start.elapsed() > opts.timeout {
+                return Err(ClientError::Timeout(self.address));
+            }
+            tokio::time::sleep(opts.poll_interval).await;
+        }
+    }
+
+    /// [`wait_with`](Self::wait_with) with default options and no progress callback.
+    pub async fn wait(&self) -> Result<JobResult> {
+        self.wait_with(&WaitOptions::default(), |_| {}).await
+    }
+}
+
+/// Summarises a terminal job.
+pub fn result_of(job: Job) -> JobResult {
+    let output_uris = match job.accepted_digest {
+        Some(d) => job
+            .slots
+            .iter()
+            .filter(|s| s.status == SlotStatus::Paid && s.digest == d)
+            .map(|s| s.output_uri.clone())
+            .collect(),
+        None => vec![],
+    };
+    let failure = match job.state {
+        JobState::Settled => None,
+        JobState::Failed => Some(
+            if job
+                .slots
+                .iter()
+                .any(|s| s.status == SlotStatus::Released && !s.output_uri.is_empty())
+            {
+                "no digest reached the quorum: the revealed outputs disagreed".to_string()
+            } else {
+                "too few nodes committed or revealed in time".to_string()
+            },
+        ),
+        JobState::Expired => Some(format!(
+            "only {} of {} slots were claimed before the claim deadline",
+            job.slots.len(),
+            job.replication
+        )),
+        JobState::Cancelled => Some("cancelled by the buyer".to_string()),
+        _ => Some("not finished".to_string()),
+    };
+    JobResult {
+        state: job.state,
+        accepted_digest: job.accepted_digest,
+        output_uris,
+        failure,
+        job,
+    }
+}
+
+impl JobResult {
+    /// Downloads the output from the agreeing nodes' URIs, in turn, until one matches the accepted
+    /// digest.
+    pub async fn fetch_verified_output(&self, max_bytes: u64) -> Result<Vec<u8>> {
+        let digest = self.accepted_digest.ok_or_else(|| {
+            ClientError::Data(format!(
+                "the job has no accepted output: {}",
+                self.failure.as_deref().unwrap_or("not settled")
+            ))
+        })?;
+        let mut errors = vec![];
+        for uri in &self.output_uris {
+            match data::fetch_verified(uri, &digest, max_bytes).await {
+                Ok(bytes) => return Ok(bytes),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        Err(ClientError::Data(format!(
+            "no output URI delivered bytes with the accepted digest: {}",
+            errors.join("; ")
+        )))
+    }
+}
