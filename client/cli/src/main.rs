@@ -1,1 +1,291 @@
-fn main() {}
+//! `concord`: the command line for Concord buyers, node operators and market admins, and
+//! `concord localnet`, a one-command local network. Follows the Solana CLI's conventions:
+//! `~/.config/solana/cli/config.yml`, `-u` monikers, `-k` keypair files, `--output json`,
+//! and offline signing with `--sign-only` / `--signer` / `--blockhash`.
+
+mod config;
+mod job;
+mod market;
+mod node;
+mod output;
+mod tx;
+mod view;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use clap::{Parser, Subcommand};
+use concord_client::{ConcordClient, MarketInfo, SendOptions};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Keypair;
+
+use crate::config::{resolve_signer, resolve_url, SignerArg, SignerSource, SolanaConfig};
+use crate::output::{Format, Output};
+use crate::tx::Sender;
+
+/// Where `concord localnet` writes its summary by default.
+pub const DEFAULT_LOCALNET_DIR: &str = ".concord/localnet";
+
+#[derive(Parser)]
+#[command(
+    name = "concord",
+    version,
+    about = "Concord: a decentralized GPU compute market on Solana"
+)]
+struct Cli {
+    /// RPC URL or moniker: localhost, devnet, mainnet-beta, testnet [default: from the Solana CLI config, else localhost]
+    #[arg(short = 'u', long = "url", global = true, env = "CONCORD_URL")]
+    url: Option<String>,
+    /// Keypair file of the acting wallet (authority, operator or buyer), or its pubkey when its
+    /// signature comes from --signer [default: from the Solana CLI config]
+    #[arg(short = 'k', long = "keypair", global = true)]
+    keypair: Option<String>,
+    /// Solana CLI config file [default: ~/.config/solana/cli/config.yml]
+    #[arg(short = 'C', long = "config", global = true)]
+    config: Option<PathBuf>,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value = "display")]
+    output: Format,
+    /// Market address [default: $CONCORD_MARKET, else the one in .concord/localnet/localnet.json]
+    #[arg(long, global = true, env = "CONCORD_MARKET")]
+    market: Option<Pubkey>,
+    /// Fee payer keypair file (or pubkey with --signer) [default: the -k wallet]
+    #[arg(long, global = true)]
+    fee_payer: Option<String>,
+    /// Sign only: print the transaction and its signatures, send nothing (needs --blockhash)
+    #[arg(long, global = true)]
+    sign_only: bool,
+    /// Use this recent blockhash (offline signing)
+    #[arg(long, global = true)]
+    blockhash: Option<solana_sdk::hash::Hash>,
+    /// A signature made elsewhere, as PUBKEY=SIGNATURE (repeatable)
+    #[arg(long = "signer", global = true)]
+    signers: Vec<SignerArg>,
+    /// Priority fee in micro-lamports per compute unit
+    #[arg(long, global = true)]
+    priority_fee: Option<u64>,
+    /// Compute-unit limit for each transaction
+    #[arg(long, global = true)]
+    compute_unit_limit: Option<u32>,
+    /// Print the compute units each transaction consumes in simulation (on a real cluster)
+    #[arg(long, global = true)]
+    dump_compute_units: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Markets: create, show, update, pause, unpause, withdraw the treasury
+    #[command(subcommand)]
+    Market(market::MarketCmd),
+    /// Compute nodes: register, update, stake, unbond, withdraw, show, list
+    #[command(subcommand)]
+    Node(node::NodeCmd),
+    /// Jobs: submit, show, list, wait, cancel, close, result
+    #[command(subcommand)]
+    Job(job::JobCmd),
+    /// Run a local Solana network with a bootstrapped Concord market (foreground)
+    Localnet(LocalnetArgs),
+}
+
+#[derive(clap::Args)]
+struct LocalnetArgs {
+    /// JSON-RPC port on 127.0.0.1
+    #[arg(long, default_value_t = 8899)]
+    rpc_port: u16,
+    /// Where keypairs and localnet.json are written
+    #[arg(long, default_value = DEFAULT_LOCALNET_DIR)]
+    data_dir: PathBuf,
+}
+
+/// Everything a command needs.
+pub struct App {
+    pub out: Output,
+    pub url: String,
+    pub client: ConcordClient,
+    pub sender: Sender,
+    /// The -k wallet.
+    pub identity: SignerSource,
+    market: Option<Pubkey>,
+}
+
+impl App {
+    /// The market to act on, with its state.
+    pub async fn market(&self) -> Result<MarketInfo> {
+        let address = match self.market {
+            Some(m) => m,
+            None => localnet_market().ok_or_else(|| {
+                anyhow!("no market given: pass --market <ADDRESS> or set CONCORD_MARKET (or run `concord localnet` here first)")
+            })?,
+        };
+        Ok(self.client.market(&address).await?)
+    }
+
+    pub fn identity_key(&self) -> Pubkey {
+        self.identity.pubkey()
+    }
+}
+
+fn localnet_market() -> Option<Pubkey> {
+    let text =
+        std::fs::read_to_string(PathBuf::from(DEFAULT_LOCALNET_DIR).join("localnet.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["market"].as_str()?.parse().ok()
+}
+
+async fn build_app(cli: &Cli) -> Result<App> {
+    let config_path = cli.config.clone().or_else(config::default_config_path);
+    let solana = match &config_path {
+        Some(p) => SolanaConfig::load(p)?,
+        None => SolanaConfig::default(),
+    };
+    let url = resolve_url(
+        cli.url
+            .as_deref()
+            .or(solana.json_rpc_url.as_deref())
+            .unwrap_or("localhost"),
+    )?;
+    let keypair_arg = cli
+        .keypair
+        .clone()
+        .or(solana.keypair_path.clone())
+        .unwrap_or_else(|| "~/.config/solana/id.json".into());
+    let identity = resolve_signer(&keypair_arg, &cli.signers, cli.sign_only)?;
+    let fee_payer = match &cli.fee_payer {
+        Some(f) => resolve_signer(f, &cli.signers, cli.sign_only)?,
+        None => resolve_signer(&keypair_arg, &cli.signers, cli.sign_only)?,
+    };
+    // The library client pays with the fee payer's keypair when there is one (online sends);
+    // otherwise it is used for reads only.
+    let payer = match &fee_payer {
+        SignerSource::Keypair(k) => k.insecure_clone(),
+        _ => Keypair::new(),
+    };
+    let client = ConcordClient::new(url.clone(), payer).with_options(SendOptions {
+        priority_fee: cli.priority_fee,
+        compute_unit_limit: cli.compute_unit_limit,
+        ..SendOptions::default()
+    });
+    // Fail fast, with a hint, if the RPC is unreachable.
+    tokio::time::timeout(Duration::from_secs(10), client.rpc().get_version())
+        .await
+        .map_err(|_| anyhow!("RPC at {url} did not answer within 10 s"))?
+        .with_context(|| {
+            format!("cannot reach the RPC at {url}: is `concord localnet` (or a validator) running? Use -u to pick another cluster")
+        })?;
+    Ok(App {
+        out: Output { format: cli.output },
+        url,
+        sender: Sender {
+            client: client.clone(),
+            fee_payer,
+            sign_only: cli.sign_only,
+            blockhash: cli.blockhash,
+            dump_cu: cli.dump_compute_units,
+        },
+        client,
+        identity,
+        market: cli.market,
+    })
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    if let Command::Localnet(args) = &cli.command {
+        return run_localnet(args, Output { format: cli.output }).await;
+    }
+    let app = build_app(&cli).await?;
+    match cli.command {
+        Command::Market(cmd) => market::run(&app, cmd).await,
+        Command::Node(cmd) => node::run(&app, cmd).await,
+        Command::Job(cmd) => job::run(&app, cmd).await,
+        Command::Localnet(_) => unreachable!("handled above"),
+    }
+}
+
+async fn run_localnet(args: &LocalnetArgs, out: Output) -> Result<()> {
+    let net = concord_localnet::Localnet::start(concord_localnet::LocalnetConfig {
+        rpc_port: args.rpc_port,
+        data_dir: args.data_dir.clone(),
+        ..Default::default()
+    })
+    .await?;
+    out.emit(serde_json::to_value(&net.info)?, || {
+        format!(
+            "{}\nIn another terminal, for example:\n  concord -u {} -k {} job submit --kernel matmul_f32 --params m=64,n=64,k=64 --input-random 7 -n 3 -q 2 --reward 1 --wait\n\nCtrl-C to stop.\n",
+            net.banner(),
+            net.url,
+            net.info.buyer_keypair.display()
+        )
+    });
+    shutdown_signal().await;
+    if !out.json() {
+        println!("\nshutting down");
+    }
+    drop(net);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CONCORD_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints the outcome of a transaction-sending command.
+pub fn report(app: &App, sent: tx::Sent, what: &str, extra: serde_json::Value) {
+    if let tx::Sent::Confirmed(sig) = sent {
+        let mut v = extra;
+        v["signature"] = serde_json::Value::String(sig.to_string());
+        v["action"] = serde_json::Value::String(what.to_string());
+        app.out.emit(v.clone(), || {
+            let mut s = format!("{what}: confirmed\n  signature {sig}\n");
+            if let Some(obj) = v.as_object() {
+                for (k, val) in obj {
+                    if k != "signature" && k != "action" {
+                        s.push_str(&format!(
+                            "  {k} {}\n",
+                            val.as_str()
+                                .map(String::from)
+                                .unwrap_or_else(|| val.to_string())
+                        ));
+                    }
+                }
+            }
+            s
+        });
+    }
+}

@@ -1,0 +1,702 @@
+//! The `concord` binary end to end against the embedded JSON-RPC network: market and nodes, a
+//! job with test-side workers (claim, commit, reveal), settlement, verified output, withdrawals;
+//! offline signing; Solana CLI config and monikers; every bad-input error; JSON output.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use concord::state::JobState;
+use concord_client::{data, ix, ConcordClient, MarketInfo};
+use concord_localnet::{Localnet, LocalnetConfig};
+use serde_json::Value;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
+
+struct Net {
+    rt: tokio::runtime::Runtime,
+    net: Option<Localnet>,
+    dir: tempfile::TempDir,
+}
+
+impl Net {
+    fn start() -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let net = rt
+            .block_on(Localnet::start(LocalnetConfig {
+                rpc_port: 0,
+                data_dir: dir.path().join("localnet"),
+                slot_time: Duration::from_millis(100),
+            }))
+            .unwrap();
+        Net {
+            rt,
+            net: Some(net),
+            dir,
+        }
+    }
+    fn url(&self) -> String {
+        self.net.as_ref().unwrap().url.clone()
+    }
+    fn market(&self) -> Pubkey {
+        self.net.as_ref().unwrap().info.market()
+    }
+    fn buyer(&self) -> PathBuf {
+        self.net.as_ref().unwrap().info.buyer_keypair.clone()
+    }
+    fn operator(&self, i: usize) -> PathBuf {
+        self.net.as_ref().unwrap().info.operator_keypairs[i].clone()
+    }
+    /// `concord -u URL --market M -k KEYPAIR --output json ARGS`, run in the temp dir.
+    fn cli(&self, keypair: &Path, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("concord").unwrap();
+        c.current_dir(self.dir.path())
+            .env_remove("CONCORD_URL")
+            .env_remove("CONCORD_MARKET")
+            .env("HOME", self.dir.path())
+            .args([
+                "-u",
+                &self.url(),
+                "--market",
+                &self.market().to_string(),
+                "-k",
+            ])
+            .arg(keypair)
+            .args(["--output", "json"])
+            .args(args)
+            .timeout(Duration::from_secs(120));
+        c
+    }
+    fn json(&self, keypair: &Path, args: &[&str]) -> Value {
+        let out = self
+            .cli(keypair, args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice(&out).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out)
+            )
+        })
+    }
+    fn fails(&self, keypair: &Path, args: &[&str], message: &str) {
+        let out = self
+            .cli(keypair, args)
+            .assert()
+            .failure()
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(message),
+            "{args:?}: expected '{message}' in: {stderr}"
+        );
+    }
+    fn client(&self, payer: &Path) -> ConcordClient {
+        ConcordClient::new(self.url(), read_keypair_file(payer).unwrap())
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        let net = self.net.take();
+        self.rt.block_on(async move { drop(net) });
+    }
+}
+
+/// matmul_f32 by its definition: fold over k of fma, from +0.0.
+fn matmul(input: &[u8], m: usize, n: usize, k: usize) -> Vec<u8> {
+    let f: Vec<f32> = input
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .map(|c| f32::from_le_bytes(*c))
+        .collect();
+    let (a, b) = f.split_at(m * k);
+    let mut out = Vec::with_capacity(m * n * 4);
+    for i in 0..m {
+        for j in 0..n {
+            let acc = (0..k).fold(0.0f32, |acc, kk| a[i * k + kk].mul_add(b[kk * n + j], acc));
+            out.extend_from_slice(&acc.to_le_bytes());
+        }
+    }
+    out
+}
+
+/// A test-side worker: claims, computes, publishes to a file, commits, then reveals.
+struct Worker {
+    client: ConcordClient,
+    kp: Keypair,
+}
+
+impl Worker {
+    async fn claim_and_commit(
+        &self,
+        m: &MarketInfo,
+        job: &Pubkey,
+        output: &[u8],
+        dir: &Path,
+    ) -> (PathBuf, [u8; 32]) {
+        self.client
+            .send(&[ix::claim_job(m, job, &self.kp.pubkey())], &[&self.kp])
+            .await
+            .unwrap();
+        let digest = data::sha256(output);
+        let salt = data::sha256(&[self.kp.pubkey().as_ref(), job.as_ref()].concat());
+        let node = m.node_address(&self.kp.pubkey());
+        let c = ix::commitment(job, &node, &digest, &salt);
+        self.client
+            .send(
+                &[ix::commit_result(m, job, &self.kp.pubkey(), c)],
+                &[&self.kp],
+            )
+            .await
+            .unwrap();
+        let path = dir.join(format!("out-{}.bin", self.kp.pubkey()));
+        std::fs::write(&path, output).unwrap(); // published at reveal time, never before
+        (path, salt)
+    }
+    async fn reveal(
+        &self,
+        m: &MarketInfo,
+        job: &Pubkey,
+        output: &[u8],
+        path: &Path,
+        salt: [u8; 32],
+    ) {
+        let uri = data::file_uri(path).unwrap();
+        let ix = ix::reveal_result(m, job, &self.kp.pubkey(), data::sha256(output), salt, uri);
+        self.client.send(&[ix], &[&self.kp]).await.unwrap();
+    }
+}
+
+#[test]
+fn whole_market_flow_through_the_cli() {
+    let net = Net::start();
+    let dir = net.dir.path().to_path_buf();
+
+    // Operators register and stake with the CLI.
+    for i in 0..3 {
+        let v = net.json(
+            &net.operator(i),
+            &[
+                "node",
+                "register",
+                "--gpu-model",
+                "NVIDIA L4",
+                "--vram-mib",
+                "23034",
+                "--compute-capability",
+                "8.9",
+                "--backends",
+                "cuda,cpu",
+                "--stake",
+                "150",
+            ],
+        );
+        assert_eq!(v["action"], "node registered");
+        let v = net.json(&net.operator(i), &["node", "stake", "50.5"]);
+        assert_eq!(v["stake"], "200.5");
+    }
+    let shown = net.json(&net.operator(0), &["node", "show"]);
+    assert_eq!(
+        (
+            shown["stake"].as_str(),
+            shown["compute_capability"].as_str()
+        ),
+        (Some("200.5"), Some("8.9"))
+    );
+
+    // The buyer submits a matmul job with a generated input.
+    let sub = net.json(
+        &net.buyer(),
+        &[
+            "job",
+            "submit",
+            "--kernel",
+            "matmul_f32",
+            "--params",
+            "m=8,n=4,k=16",
+            "--input-random",
+            "42",
+            "-n",
+            "3",
+            "-q",
+            "2",
+            "--reward",
+            "2.5",
+        ],
+    );
+    let job: Pubkey = sub["job"].as_str().unwrap().parse().unwrap();
+    assert_eq!(sub["escrow"], "7.6875"); // 3 × 2.5 + 2.5% fee
+    let listed = net.json(&net.buyer(), &["job", "list"]);
+    assert_eq!(listed[0]["state"], "Open");
+
+    // Test-side workers: two honest, one dishonest.
+    let input_uri = sub["input_uri"].as_str().unwrap().to_string();
+    let input = net.rt.block_on(data::fetch(&input_uri, 1 << 20)).unwrap();
+    assert_eq!(
+        hex::encode(data::sha256(&input)),
+        sub["input_digest"].as_str().unwrap()
+    );
+    let honest = matmul(&input, 8, 4, 16);
+    let mut wrong = honest.clone();
+    wrong[0] ^= 1;
+    let workers: Vec<Worker> = (0..3)
+        .map(|i| {
+            let kp = read_keypair_file(net.operator(i)).unwrap();
+            Worker {
+                client: net.client(&net.operator(i)),
+                kp,
+            }
+        })
+        .collect();
+    let m = net
+        .rt
+        .block_on(workers[0].client.market(&net.market()))
+        .unwrap();
+    let outputs = [&honest, &honest, &wrong];
+    let mut published = vec![];
+    for (w, out) in workers.iter().zip(outputs) {
+        published.push(net.rt.block_on(w.claim_and_commit(&m, &job, out, &dir)));
+    }
+    for ((w, out), (path, salt)) in workers.iter().zip(outputs).zip(&published) {
+        net.rt.block_on(w.reveal(&m, &job, out, path, *salt));
+    }
+
+    // `job wait` cranks settlement and reports who was paid and slashed.
+    let done = net.json(
+        &net.buyer(),
+        &["job", "wait", &job.to_string(), "--timeout", "60"],
+    );
+    assert_eq!(done["state"], "Settled");
+    assert_eq!(done["accepted_digest"], hex::encode(data::sha256(&honest)));
+    assert_eq!(done["paid"].as_array().unwrap().len(), 2);
+    assert_eq!(done["slashed"].as_array().unwrap().len(), 1);
+
+    // The buyer downloads and verifies the output.
+    let out_file = dir.join("result.bin");
+    let res = net.json(
+        &net.buyer(),
+        &[
+            "job",
+            "result",
+            &job.to_string(),
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(res["verified"], true);
+    assert_eq!(std::fs::read(&out_file).unwrap(), honest);
+
+    // Nodes are found through the slots of the market's (unclosed) jobs.
+    let nodes = net.json(&net.buyer(), &["node", "list"]);
+    assert_eq!(nodes.as_array().unwrap().len(), 3);
+
+    // Withdrawals and close.
+    let w = net.json(&net.operator(0), &["node", "withdraw-earnings", "all"]);
+    assert_eq!(w["amount"], "2.5");
+    let c = net.json(&net.buyer(), &["job", "close", &job.to_string()]);
+    assert_eq!(c["action"], "job closed");
+    let auth = net.net.as_ref().unwrap().info.authority_keypair.clone();
+    let t = net.json(&auth, &["market", "withdraw-treasury", "all"]);
+    assert_eq!(t["amount"], "20.1875"); // fee 0.1875 + one slashed collateral of 20
+    let shown = net.json(&net.buyer(), &["market", "show"]);
+    assert_eq!(shown["conservation_holds"], true);
+    assert_eq!(shown["treasury"], "0");
+
+    // Pause and unpause as the authority; a paused market refuses new jobs before sending.
+    net.json(&auth, &["market", "pause"]);
+    net.fails(
+        &net.buyer(),
+        &[
+            "job",
+            "submit",
+            "--kernel",
+            "sha256_batch",
+            "--params",
+            "count=2,len=8",
+            "--input-random",
+            "1",
+            "--reward",
+            "1",
+        ],
+        "paused",
+    );
+    net.json(&auth, &["market", "unpause"]);
+    // Cancel an unclaimed job: full refund.
+    let sub = net.json(
+        &net.buyer(),
+        &[
+            "job",
+            "submit",
+            "--kernel",
+            "mandelbrot",
+            "--params",
+            "width=8,height=8,cx=-0.5,cy=0,scale=0.05,max_iter=50",
+            "-n",
+            "1",
+            "-q",
+            "1",
+            "--reward",
+            "1",
+        ],
+    );
+    let c = net.json(
+        &net.buyer(),
+        &["job", "cancel", sub["job"].as_str().unwrap()],
+    );
+    assert_eq!(c["refund"], "1.025");
+    let j = net
+        .rt
+        .block_on(
+            net.client(&net.buyer())
+                .job(&sub["job"].as_str().unwrap().parse().unwrap()),
+        )
+        .unwrap();
+    assert_eq!(j.state, JobState::Cancelled);
+}
+
+#[test]
+fn offline_signing_round_trip() {
+    let net = Net::start();
+    let buyer = read_keypair_file(net.buyer()).unwrap();
+    // A separate hot wallet pays the fees; the buyer signs on another device.
+    let fee_payer = Keypair::new();
+    let fp_path = net.dir.path().join("fee-payer.json");
+    solana_sdk::signature::write_keypair_file(&fee_payer, &fp_path).unwrap();
+    net.rt
+        .block_on(
+            net.client(&net.buyer())
+                .rpc()
+                .request_airdrop(&fee_payer.pubkey(), 1_000_000_000),
+        )
+        .unwrap();
+    let blockhash = net
+        .rt
+        .block_on(net.client(&net.buyer()).rpc().get_latest_blockhash())
+        .unwrap()
+        .to_string();
+    let submit = [
+        "job",
+        "submit",
+        "--kernel",
+        "sha256_batch",
+        "--params",
+        "count=4,len=16",
+        "--input-random",
+        "9",
+        "--reward",
+        "1",
+        "-n",
+        "1",
+        "-q",
+        "1",
+    ];
+
+    let mut args = vec!["--sign-only", "--blockhash", &blockhash];
+    let fp_pub = fee_payer.pubkey().to_string();
+    args.extend(["--fee-payer", &fp_pub]);
+    args.extend(submit);
+    let signed = net.json(&net.buyer(), &args);
+    assert_eq!(signed["blockhash"], blockhash.as_str());
+    assert_eq!(signed["absent"], serde_json::json!([fp_pub]));
+    let buyer_sig = signed["signers"][0].as_str().unwrap().to_string();
+    assert!(buyer_sig.starts_with(&buyer.pubkey().to_string()));
+    let before = net
+        .rt
+        .block_on(net.client(&net.buyer()).market(&net.market()))
+        .unwrap()
+        .state
+        .next_job_id;
+    assert_eq!(before, 0, "--sign-only sends nothing");
+
+    // On the online machine: the buyer is only a pubkey, with its signature.
+    let buyer_pub = buyer.pubkey().to_string();
+    let mut args = vec!["--blockhash", &blockhash, "--signer", &buyer_sig];
+    let fp = fp_path.to_str().unwrap();
+    args.extend(["--fee-payer", fp]);
+    args.extend(submit);
+    let out = net
+        .cli(Path::new(&buyer_pub), &args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["job_id"], 0);
+    let m = net
+        .rt
+        .block_on(net.client(&net.buyer()).market(&net.market()))
+        .unwrap();
+    assert_eq!(m.state.next_job_id, 1);
+
+    // A tampered signature is refused with a clear message, and nothing is sent.
+    let other = Keypair::new().sign_message(b"x");
+    let bad = format!("{buyer_pub}={other}");
+    let mut args = vec![
+        "--blockhash",
+        &blockhash,
+        "--signer",
+        &bad,
+        "--fee-payer",
+        fp,
+    ];
+    args.extend(submit);
+    let out = net
+        .cli(Path::new(&buyer_pub), &args)
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&out).contains("does not match"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    // A pubkey without its signature says how to provide it.
+    net.fails(Path::new(&buyer_pub), &submit, "--signer");
+}
+
+#[test]
+fn solana_config_and_monikers() {
+    let net = Net::start();
+    // No -u, -k or --market: the Solana CLI config gives URL and keypair; the market comes
+    // from CONCORD_MARKET.
+    let cfg = net.dir.path().join("config.yml");
+    std::fs::write(
+        &cfg,
+        format!("---\njson_rpc_url: \"{}\"\nwebsocket_url: ''\nkeypair_path: {}\ncommitment: confirmed\n", net.url(), net.buyer().display()),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("concord")
+        .unwrap()
+        .current_dir(net.dir.path())
+        .env("CONCORD_MARKET", net.market().to_string())
+        .env_remove("CONCORD_URL")
+        .args([
+            "-C",
+            cfg.to_str().unwrap(),
+            "--output",
+            "json",
+            "market",
+            "show",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["address"], net.market().to_string());
+    // The default config location is ~/.config/solana/cli/config.yml.
+    let home = net.dir.path().join("home");
+    std::fs::create_dir_all(home.join(".config/solana/cli")).unwrap();
+    std::fs::copy(&cfg, home.join(".config/solana/cli/config.yml")).unwrap();
+    Command::cargo_bin("concord")
+        .unwrap()
+        .current_dir(net.dir.path())
+        .env("HOME", &home)
+        .env("CONCORD_MARKET", net.market().to_string())
+        .env_remove("CONCORD_URL")
+        .args(["--output", "json", "job", "list"])
+        .assert()
+        .success();
+    // A bad moniker is refused before anything is contacted.
+    let out = Command::cargo_bin("concord")
+        .unwrap()
+        .args(["-u", "mainnet", "market", "show"])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("moniker"));
+}
+
+#[test]
+fn bad_input_is_refused_before_sending() {
+    let net = Net::start();
+    let b = net.buyer();
+    let base = ["job", "submit", "--reward", "1"];
+    fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        base.iter().chain(extra).copied().collect()
+    }
+    net.fails(
+        &b,
+        &with(
+            &base,
+            &[
+                "--kernel",
+                "matmul",
+                "--params",
+                "m=1,n=1,k=1",
+                "--input-random",
+                "1",
+            ],
+        ),
+        "unknown kernel 'matmul'",
+    );
+    net.fails(
+        &b,
+        &with(
+            &base,
+            &[
+                "--kernel",
+                "matmul_f32",
+                "--params",
+                "m=1,n=1",
+                "--input-random",
+                "1",
+            ],
+        ),
+        "needs parameter 'k'",
+    );
+    net.fails(
+        &b,
+        &with(
+            &base,
+            &[
+                "--kernel",
+                "matmul_f32",
+                "--params",
+                "m=1,n=x,k=1",
+                "--input-random",
+                "1",
+            ],
+        ),
+        "not a valid number",
+    );
+    net.fails(
+        &b,
+        &with(
+            &base,
+            &[
+                "--kernel",
+                "matmul_f32",
+                "--params",
+                "m=2,n=2,k=2",
+                "--input-random",
+                "1",
+                "-n",
+                "4",
+                "-q",
+                "2",
+            ],
+        ),
+        "majority",
+    );
+    net.fails(
+        &b,
+        &with(
+            &base,
+            &[
+                "--kernel",
+                "matmul_f32",
+                "--params",
+                "m=2,n=2,k=2",
+                "--input-random",
+                "1",
+                "-n",
+                "8",
+                "-q",
+                "5",
+            ],
+        ),
+        "between 1 and 7",
+    );
+    net.fails(
+        &b,
+        &with(
+            &base,
+            &["--kernel", "matmul_f32", "--params", "m=2,n=2,k=2"],
+        ),
+        "needs input data",
+    );
+    let small = net.dir.path().join("small.bin");
+    std::fs::write(&small, [0u8; 5]).unwrap();
+    net.fails(
+        &b,
+        &with(
+            &base,
+            &[
+                "--kernel",
+                "matmul_f32",
+                "--params",
+                "m=2,n=2,k=2",
+                "--input",
+                small.to_str().unwrap(),
+            ],
+        ),
+        "exactly 32 bytes",
+    );
+    net.fails(
+        &b,
+        &[
+            "job",
+            "submit",
+            "--reward",
+            "1.0000001",
+            "--kernel",
+            "sha256_batch",
+            "--params",
+            "count=1,len=1",
+            "--input-random",
+            "1",
+        ],
+        "6 decimals",
+    );
+    net.fails(
+        &b,
+        &[
+            "job",
+            "submit",
+            "--reward",
+            "100000",
+            "--kernel",
+            "sha256_batch",
+            "--params",
+            "count=1,len=1",
+            "--input-random",
+            "1",
+        ],
+        "insufficient balance",
+    );
+    net.fails(&b, &["job", "show", "999"], "not found");
+    net.fails(&net.operator(0), &["node", "stake", "1"], "node register");
+    net.fails(&b, &["market", "withdraw-treasury", "5"], "treasury holds");
+    // Unreachable RPC.
+    let out = Command::cargo_bin("concord")
+        .unwrap()
+        .current_dir(net.dir.path())
+        .args(["-u", "http://127.0.0.1:9", "-k"])
+        .arg(&b)
+        .args(["--market", &net.market().to_string(), "job", "list"])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&out).contains("cannot reach the RPC"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    // Nothing was sent by any of the refused commands.
+    let m = net
+        .rt
+        .block_on(net.client(&b).market(&net.market()))
+        .unwrap();
+    assert_eq!(m.state.next_job_id, 0);
+}
