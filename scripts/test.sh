@@ -23,5 +23,7 @@ step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "IDL is fresh (idl/concord.json)"
 cargo run -q -p concord-idl --locked -- --check
+step "rustdoc without warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p concord-client -p concord-localnet
 step "cargo test"
 cargo test --workspace --locked

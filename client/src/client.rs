@@ -62,6 +62,7 @@ impl ConcordClient {
         Self::with_rpc(Arc::new(rpc), Arc::new(payer))
     }
 
+    /// Wraps an existing RPC client and fee payer.
     pub fn with_rpc(rpc: Arc<RpcClient>, payer: Arc<Keypair>) -> Self {
         ConcordClient {
             rpc,
@@ -70,23 +71,28 @@ impl ConcordClient {
         }
     }
 
+    /// Replaces the send options.
     pub fn with_options(mut self, options: SendOptions) -> Self {
         self.options = options;
         self
     }
 
+    /// The underlying nonblocking RPC client.
     pub fn rpc(&self) -> &RpcClient {
         &self.rpc
     }
 
+    /// The fee payer.
     pub fn payer(&self) -> &Keypair {
         &self.payer
     }
 
+    /// The fee payer's address.
     pub fn payer_key(&self) -> Pubkey {
         self.payer.pubkey()
     }
 
+    /// The send options in use.
     pub fn options(&self) -> &SendOptions {
         &self.options
     }
@@ -223,6 +229,7 @@ impl ConcordClient {
         decode_account(address, &acc, kind)
     }
 
+    /// The market at `address`, decoded.
     pub async fn market(&self, address: &Pubkey) -> Result<MarketInfo> {
         Ok(MarketInfo {
             address: *address,
@@ -230,10 +237,12 @@ impl ConcordClient {
         })
     }
 
+    /// The node at `address`, decoded.
     pub async fn node(&self, address: &Pubkey) -> Result<Node> {
         self.decode(address, "Concord node").await
     }
 
+    /// The job at `address`, decoded.
     pub async fn job(&self, address: &Pubkey) -> Result<Job> {
         self.decode(address, "Concord job").await
     }

@@ -11,8 +11,11 @@ use solana_sdk::transaction::TransactionError;
 /// A Concord or Anchor error code with its name and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgramErrorInfo {
+    /// Numeric code (Concord's start at 6000).
     pub code: u32,
+    /// Variant name, e.g. `InsufficientFreeStake`.
     pub name: String,
+    /// Human message.
     pub msg: String,
 }
 
@@ -40,13 +43,20 @@ pub enum ClientError {
     /// An account exists but is not what was expected.
     #[error("account {address} is not a valid {kind}: {reason}")]
     InvalidAccount {
+        /// The account's address.
         address: Pubkey,
+        /// What it should have been.
         kind: &'static str,
+        /// Why it is not.
         reason: String,
     },
     /// A transaction was not confirmed after every retry.
     #[error("transaction not confirmed after {attempts} attempts")]
-    NotConfirmed { attempts: u32 },
+    /// Not confirmed after this many attempts.
+    NotConfirmed {
+        /// Attempts made, each with a fresh blockhash.
+        attempts: u32,
+    },
     /// The caller asked for something invalid; the message says what to fix.
     #[error("{0}")]
     InvalidInput(String),
@@ -58,6 +68,7 @@ pub enum ClientError {
     Timeout(Pubkey),
 }
 
+/// Result with [`ClientError`] as the default error.
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 
 impl From<RpcError> for ClientError {

@@ -7,23 +7,41 @@ use concord::events::*;
 /// Every event the program emits.
 #[derive(Debug)]
 pub enum ConcordEvent {
+    /// [`MarketCreated`] event.
     MarketCreated(MarketCreated),
+    /// [`MarketUpdated`] event.
     MarketUpdated(MarketUpdated),
+    /// [`MarketPauseSet`] event.
     MarketPauseSet(MarketPauseSet),
+    /// [`TreasuryWithdrawn`] event.
     TreasuryWithdrawn(TreasuryWithdrawn),
+    /// [`NodeRegistered`] event.
     NodeRegistered(NodeRegistered),
+    /// [`NodeUpdated`] event.
     NodeUpdated(NodeUpdated),
+    /// [`StakeDeposited`] event.
     StakeDeposited(StakeDeposited),
+    /// [`UnbondRequested`] event.
     UnbondRequested(UnbondRequested),
+    /// [`StakeWithdrawn`] event.
     StakeWithdrawn(StakeWithdrawn),
+    /// [`EarningsWithdrawn`] event.
     EarningsWithdrawn(EarningsWithdrawn),
+    /// [`JobCreated`] event.
     JobCreated(JobCreated),
+    /// [`JobClaimed`] event.
     JobClaimed(JobClaimed),
+    /// [`ResultCommitted`] event.
     ResultCommitted(ResultCommitted),
+    /// [`ResultRevealed`] event.
     ResultRevealed(ResultRevealed),
+    /// [`JobStateChanged`] event.
     JobStateChanged(JobStateChanged),
+    /// [`SlotSettled`] event.
     SlotSettled(SlotSettled),
+    /// [`JobFinalized`] event.
     JobFinalized(JobFinalized),
+    /// [`JobClosed`] event.
     JobClosed(JobClosed),
 }
 

@@ -14,23 +14,30 @@ const SYSTEM_PROGRAM: Pubkey = anchor_lang::system_program::ID;
 /// A market's address with its decoded state: what every market-scoped builder needs.
 #[derive(Clone, Debug)]
 pub struct MarketInfo {
+    /// The market PDA.
     pub address: Pubkey,
+    /// Its decoded state.
     pub state: Market,
 }
 
 impl MarketInfo {
+    /// The market's mint.
     pub fn mint(&self) -> Pubkey {
         self.state.mint
     }
+    /// The token program that owns the mint.
     pub fn token_program(&self) -> Pubkey {
         self.state.token_program
     }
+    /// The market's vault token account.
     pub fn vault(&self) -> Pubkey {
         self.state.vault
     }
+    /// The node PDA of `operator` in this market.
     pub fn node_address(&self, operator: &Pubkey) -> Pubkey {
         node_address(&self.address, operator)
     }
+    /// The job PDA of `job_id` in this market.
     pub fn job_address(&self, job_id: u64) -> Pubkey {
         job_address(&self.address, job_id)
     }
@@ -72,6 +79,7 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     }
 }
 
+/// `create_market`: the signer `authority` creates market `market_id` with its vault for `mint`.
 pub fn create_market(
     authority: &Pubkey,
     market_id: u64,
@@ -93,6 +101,7 @@ pub fn create_market(
     )
 }
 
+/// `update_market`: replaces the parameters (signed by the authority).
 pub fn update_market(market: &MarketInfo, params: MarketParams) -> Instruction {
     build(
         concord::accounts::UpdateMarket {
@@ -103,6 +112,7 @@ pub fn update_market(market: &MarketInfo, params: MarketParams) -> Instruction {
     )
 }
 
+/// `set_paused`: pauses or unpauses the market (signed by the authority).
 pub fn set_paused(market: &MarketInfo, paused: bool) -> Instruction {
     build(
         concord::accounts::SetPaused {
@@ -113,6 +123,7 @@ pub fn set_paused(market: &MarketInfo, paused: bool) -> Instruction {
     )
 }
 
+/// `withdraw_treasury`: treasury to `destination` (signed by the authority).
 pub fn withdraw_treasury(market: &MarketInfo, destination: &Pubkey, amount: u64) -> Instruction {
     build(
         concord::accounts::WithdrawTreasury {
@@ -127,6 +138,7 @@ pub fn withdraw_treasury(market: &MarketInfo, destination: &Pubkey, amount: u64)
     )
 }
 
+/// `register_node`: the operator's node with its spec and initial stake from `operator_token`.
 pub fn register_node(
     market: &MarketInfo,
     operator: &Pubkey,
@@ -149,6 +161,7 @@ pub fn register_node(
     )
 }
 
+/// `update_node`: replaces the operator's node spec.
 pub fn update_node(market: &MarketInfo, operator: &Pubkey, spec: NodeSpec) -> Instruction {
     build(
         concord::accounts::UpdateNode {
@@ -159,6 +172,7 @@ pub fn update_node(market: &MarketInfo, operator: &Pubkey, spec: NodeSpec) -> In
     )
 }
 
+/// `deposit_stake`: adds `amount` from `operator_token` to the node's stake.
 pub fn deposit_stake(
     market: &MarketInfo,
     operator: &Pubkey,
@@ -179,6 +193,7 @@ pub fn deposit_stake(
     )
 }
 
+/// `request_unbond`: starts the node's unbonding.
 pub fn request_unbond(market: &MarketInfo, operator: &Pubkey) -> Instruction {
     build(
         concord::accounts::RequestUnbond {
@@ -190,6 +205,7 @@ pub fn request_unbond(market: &MarketInfo, operator: &Pubkey) -> Instruction {
     )
 }
 
+/// `withdraw_stake`: stake to `destination`, after unbonding.
 pub fn withdraw_stake(
     market: &MarketInfo,
     operator: &Pubkey,
@@ -210,6 +226,7 @@ pub fn withdraw_stake(
     )
 }
 
+/// `withdraw_earnings`: earnings to `destination`.
 pub fn withdraw_earnings(
     market: &MarketInfo,
     operator: &Pubkey,
@@ -253,6 +270,7 @@ pub fn create_job(
     )
 }
 
+/// `cancel_job`: cancels an open job without claims; refund to `destination`.
 pub fn cancel_job(
     market: &MarketInfo,
     job: &Pubkey,
@@ -273,6 +291,7 @@ pub fn cancel_job(
     )
 }
 
+/// `close_job`: closes a terminal job; rent to the buyer, pending refund to `destination`.
 pub fn close_job(
     market: &MarketInfo,
     job: &Pubkey,
@@ -293,6 +312,7 @@ pub fn close_job(
     )
 }
 
+/// `claim_job`: the operator's node takes a slot of `job`.
 pub fn claim_job(market: &MarketInfo, job: &Pubkey, operator: &Pubkey) -> Instruction {
     build(
         concord::accounts::ClaimJob {
@@ -305,6 +325,7 @@ pub fn claim_job(market: &MarketInfo, job: &Pubkey, operator: &Pubkey) -> Instru
     )
 }
 
+/// `commit_result`: the operator's node commits to an output (see [`commitment`]).
 pub fn commit_result(
     market: &MarketInfo,
     job: &Pubkey,
@@ -321,6 +342,7 @@ pub fn commit_result(
     )
 }
 
+/// `reveal_result`: the operator's node reveals digest, salt and output URI.
 pub fn reveal_result(
     market: &MarketInfo,
     job: &Pubkey,

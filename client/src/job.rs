@@ -17,11 +17,13 @@ use crate::kernels::KernelParams;
 /// Everything a buyer decides about a job.
 #[derive(Clone, Debug)]
 pub struct JobSpec {
+    /// Kernel and parameters.
     pub params: KernelParams,
     /// `file://`, `http(s)://` or `inline:` URI of the input.
     pub input_uri: String,
     /// sha256 of the input.
     pub input_digest: [u8; 32],
+    /// Hardware a node needs to claim the job.
     pub requirements: Requirements,
     /// Replication N.
     pub replication: u8,
@@ -95,16 +97,33 @@ impl JobSpec {
 /// A submitted job.
 #[derive(Clone)]
 pub struct JobHandle {
+    /// The client that submitted it.
     pub client: ConcordClient,
+    /// The job's market.
     pub market: MarketInfo,
+    /// The job id.
     pub id: u64,
+    /// The job PDA.
     pub address: Pubkey,
+    /// Signature of the `create_job` transaction.
     pub signature: Signature,
+}
+
+impl std::fmt::Debug for JobHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobHandle")
+            .field("market", &self.market.address)
+            .field("id", &self.id)
+            .field("address", &self.address)
+            .field("signature", &self.signature)
+            .finish()
+    }
 }
 
 /// How a job ended.
 #[derive(Clone, Debug)]
 pub struct JobResult {
+    /// The terminal state.
     pub state: JobState,
     /// The digest a quorum agreed on (Settled only).
     pub accepted_digest: Option<[u8; 32]>,
@@ -112,13 +131,16 @@ pub struct JobResult {
     pub output_uris: Vec<String>,
     /// Why the job did not settle, for every other terminal state.
     pub failure: Option<String>,
+    /// The job account as finally read.
     pub job: Job,
 }
 
 /// Options of [`JobHandle::wait`].
 #[derive(Clone, Debug)]
 pub struct WaitOptions {
+    /// How often the job is read.
     pub poll_interval: Duration,
+    /// Give up after this long.
     pub timeout: Duration,
     /// Send `settle_job` whenever a transition is due (any account may crank it).
     pub crank: bool,

@@ -24,14 +24,20 @@ use crate::error::{ClientError, Result};
 /// A kernel of the catalogue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kernel {
+    /// `matmul_f32`: C = A·B in f32 with an fma fold over k.
     MatmulF32,
+    /// `matmul_i8`: i8 inputs, wrapping i32 accumulation.
     MatmulI8,
+    /// `mlp_f32`: dense layers with bias and ReLU.
     MlpF32,
+    /// `mandelbrot`: f64 escape-time iteration counts.
     Mandelbrot,
+    /// `sha256_batch`: digests of fixed-length messages.
     Sha256Batch,
 }
 
 impl Kernel {
+    /// Every kernel of catalogue v1.
     pub const ALL: [Kernel; 5] = [
         Kernel::MatmulF32,
         Kernel::MatmulI8,
@@ -51,10 +57,12 @@ impl Kernel {
         }
     }
 
+    /// The kernel with on-chain id `id`.
     pub fn from_id(id: u8) -> Option<Kernel> {
         Kernel::ALL.into_iter().find(|k| k.id() == id)
     }
 
+    /// The catalogue name, e.g. `matmul_f32`.
     pub fn name(self) -> &'static str {
         match self {
             Kernel::MatmulF32 => "matmul_f32",
@@ -107,6 +115,7 @@ pub struct Limits {
     pub max_dim: u32,
     /// Largest input or output, in bytes.
     pub max_bytes: u64,
+    /// Largest mandelbrot `max_iter`.
     pub max_iter: u32,
 }
 
@@ -126,30 +135,51 @@ pub const MLP_MAX_SIZES: usize = 14;
 /// Decoded parameters of a kernel.
 #[derive(Clone, Debug, PartialEq)]
 pub enum KernelParams {
+    /// Parameters of `matmul_f32`.
     MatmulF32 {
+        /// Rows of A and C.
         m: u32,
+        /// Columns of B and C.
         n: u32,
+        /// Columns of A, rows of B.
         k: u32,
     },
+    /// Parameters of `matmul_i8`.
     MatmulI8 {
+        /// Rows of A and C.
         m: u32,
+        /// Columns of B and C.
         n: u32,
+        /// Columns of A, rows of B.
         k: u32,
     },
+    /// Parameters of `mlp_f32`.
     MlpF32 {
+        /// Rows of the input batch.
         batch: u32,
+        /// Layer widths s_0 (input) … s_L (output).
         sizes: Vec<u32>,
     },
+    /// Parameters of `mandelbrot`.
     Mandelbrot {
+        /// Image width in pixels.
         width: u32,
+        /// Image height in pixels.
         height: u32,
+        /// Real part of the image centre.
         cx: f64,
+        /// Imaginary part of the image centre.
         cy: f64,
+        /// Distance between neighbouring pixels.
         scale: f64,
+        /// Iteration cap.
         max_iter: u32,
     },
+    /// Parameters of `sha256_batch`.
     Sha256Batch {
+        /// Number of messages.
         count: u32,
+        /// Bytes per message.
         len: u32,
     },
 }
@@ -159,6 +189,7 @@ fn invalid(msg: impl Into<String>) -> ClientError {
 }
 
 impl KernelParams {
+    /// The kernel these parameters belong to.
     pub fn kernel(&self) -> Kernel {
         match self {
             KernelParams::MatmulF32 { .. } => Kernel::MatmulF32,

@@ -32,6 +32,8 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod amount;
 pub mod client;
 pub mod data;

@@ -2,56 +2,25 @@
 //! job with test-side workers (claim, commit, reveal), settlement, verified output, withdrawals;
 //! offline signing; Solana CLI config and monikers; every bad-input error; JSON output.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use assert_cmd::Command;
 use concord::state::JobState;
-use concord_client::{data, ix, ConcordClient, MarketInfo};
-use concord_localnet::{Localnet, LocalnetConfig};
+use concord_client::data;
+use concord_tests::{matmul_f32, Net, Worker};
 use serde_json::Value;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
 
-struct Net {
-    rt: tokio::runtime::Runtime,
-    net: Option<Localnet>,
-    dir: tempfile::TempDir,
+/// The CLI run against a test network.
+trait Cli {
+    fn cli(&self, keypair: &Path, args: &[&str]) -> Command;
+    fn json(&self, keypair: &Path, args: &[&str]) -> Value;
+    fn fails(&self, keypair: &Path, args: &[&str], message: &str);
 }
 
-impl Net {
-    fn start() -> Net {
-        let dir = tempfile::tempdir().unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let net = rt
-            .block_on(Localnet::start(LocalnetConfig {
-                rpc_port: 0,
-                data_dir: dir.path().join("localnet"),
-                slot_time: Duration::from_millis(100),
-            }))
-            .unwrap();
-        Net {
-            rt,
-            net: Some(net),
-            dir,
-        }
-    }
-    fn url(&self) -> String {
-        self.net.as_ref().unwrap().url.clone()
-    }
-    fn market(&self) -> Pubkey {
-        self.net.as_ref().unwrap().info.market()
-    }
-    fn buyer(&self) -> PathBuf {
-        self.net.as_ref().unwrap().info.buyer_keypair.clone()
-    }
-    fn operator(&self, i: usize) -> PathBuf {
-        self.net.as_ref().unwrap().info.operator_keypairs[i].clone()
-    }
+impl Cli for Net {
     /// `concord -u URL --market M -k KEYPAIR --output json ARGS`, run in the temp dir.
     fn cli(&self, keypair: &Path, args: &[&str]) -> Command {
         let mut c = Command::cargo_bin("concord").unwrap();
@@ -99,82 +68,6 @@ impl Net {
             stderr.contains(message),
             "{args:?}: expected '{message}' in: {stderr}"
         );
-    }
-    fn client(&self, payer: &Path) -> ConcordClient {
-        ConcordClient::new(self.url(), read_keypair_file(payer).unwrap())
-    }
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        let net = self.net.take();
-        self.rt.block_on(async move { drop(net) });
-    }
-}
-
-/// matmul_f32 by its definition: fold over k of fma, from +0.0.
-fn matmul(input: &[u8], m: usize, n: usize, k: usize) -> Vec<u8> {
-    let f: Vec<f32> = input
-        .as_chunks::<4>()
-        .0
-        .iter()
-        .map(|c| f32::from_le_bytes(*c))
-        .collect();
-    let (a, b) = f.split_at(m * k);
-    let mut out = Vec::with_capacity(m * n * 4);
-    for i in 0..m {
-        for j in 0..n {
-            let acc = (0..k).fold(0.0f32, |acc, kk| a[i * k + kk].mul_add(b[kk * n + j], acc));
-            out.extend_from_slice(&acc.to_le_bytes());
-        }
-    }
-    out
-}
-
-/// A test-side worker: claims, computes, publishes to a file, commits, then reveals.
-struct Worker {
-    client: ConcordClient,
-    kp: Keypair,
-}
-
-impl Worker {
-    async fn claim_and_commit(
-        &self,
-        m: &MarketInfo,
-        job: &Pubkey,
-        output: &[u8],
-        dir: &Path,
-    ) -> (PathBuf, [u8; 32]) {
-        self.client
-            .send(&[ix::claim_job(m, job, &self.kp.pubkey())], &[&self.kp])
-            .await
-            .unwrap();
-        let digest = data::sha256(output);
-        let salt = data::sha256(&[self.kp.pubkey().as_ref(), job.as_ref()].concat());
-        let node = m.node_address(&self.kp.pubkey());
-        let c = ix::commitment(job, &node, &digest, &salt);
-        self.client
-            .send(
-                &[ix::commit_result(m, job, &self.kp.pubkey(), c)],
-                &[&self.kp],
-            )
-            .await
-            .unwrap();
-        let path = dir.join(format!("out-{}.bin", self.kp.pubkey()));
-        std::fs::write(&path, output).unwrap(); // published at reveal time, never before
-        (path, salt)
-    }
-    async fn reveal(
-        &self,
-        m: &MarketInfo,
-        job: &Pubkey,
-        output: &[u8],
-        path: &Path,
-        salt: [u8; 32],
-    ) {
-        let uri = data::file_uri(path).unwrap();
-        let ix = ix::reveal_result(m, job, &self.kp.pubkey(), data::sha256(output), salt, uri);
-        self.client.send(&[ix], &[&self.kp]).await.unwrap();
     }
 }
 
@@ -247,29 +140,25 @@ fn whole_market_flow_through_the_cli() {
         hex::encode(data::sha256(&input)),
         sub["input_digest"].as_str().unwrap()
     );
-    let honest = matmul(&input, 8, 4, 16);
+    let honest = matmul_f32(&input, 8, 4, 16);
     let mut wrong = honest.clone();
     wrong[0] ^= 1;
     let workers: Vec<Worker> = (0..3)
-        .map(|i| {
-            let kp = read_keypair_file(net.operator(i)).unwrap();
-            Worker {
-                client: net.client(&net.operator(i)),
-                kp,
-            }
-        })
+        .map(|i| Worker::new(&net, &net.operator(i)))
         .collect();
     let m = net
         .rt
         .block_on(workers[0].client.market(&net.market()))
         .unwrap();
     let outputs = [&honest, &honest, &wrong];
-    let mut published = vec![];
-    for (w, out) in workers.iter().zip(outputs) {
-        published.push(net.rt.block_on(w.claim_and_commit(&m, &job, out, &dir)));
-    }
-    for ((w, out), (path, salt)) in workers.iter().zip(outputs).zip(&published) {
-        net.rt.block_on(w.reveal(&m, &job, out, path, *salt));
+    let salts: Vec<_> = workers
+        .iter()
+        .zip(outputs)
+        .map(|(w, out)| net.rt.block_on(w.claim_and_commit(&m, &job, out)))
+        .collect();
+    for ((w, out), salt) in workers.iter().zip(outputs).zip(salts) {
+        net.rt
+            .block_on(w.publish_and_reveal(&m, &job, out, salt, &dir));
     }
 
     // `job wait` cranks settlement and reports who was paid and slashed.
@@ -306,7 +195,7 @@ fn whole_market_flow_through_the_cli() {
     assert_eq!(w["amount"], "2.5");
     let c = net.json(&net.buyer(), &["job", "close", &job.to_string()]);
     assert_eq!(c["action"], "job closed");
-    let auth = net.net.as_ref().unwrap().info.authority_keypair.clone();
+    let auth = net.authority();
     let t = net.json(&auth, &["market", "withdraw-treasury", "all"]);
     assert_eq!(t["amount"], "20.1875"); // fee 0.1875 + one slashed collateral of 20
     let shown = net.json(&net.buyer(), &["market", "show"]);
