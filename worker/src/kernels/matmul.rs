@@ -1,0 +1,150 @@
+//! `matmul_f32` and `matmul_i8`.
+//!
+//! `matmul_f32` is defined as `C[i][j] = fold over k = 0..K of acc = fma(A[i][k], B[k][j], acc)`
+//! from `+0.0`. The fast path keeps that order exactly: each output row is computed by one thread
+//! with the loop order i → k → j, so every `C[i][j]` still sees k = 0, 1, …, K−1 in order, while
+//! B is streamed row by row and the j loop vectorises (one fused multiply-add per element, which
+//! is correctly rounded like the definition's `fma`).
+
+use rayon::prelude::*;
+
+/// Rows per parallel task (keeps tasks big enough on small matrices).
+const ROW_BLOCK: usize = 4;
+
+/// `C = A·B` with A `m×k`, B `k×n`, all row-major.
+pub fn matmul_f32(a: &[f32], b: &[f32], m: usize, n: usize, k: usize) -> Vec<f32> {
+    assert_eq!((a.len(), b.len()), (m * k, k * n));
+    let mut c = vec![0.0f32; m * n];
+    if n == 0 {
+        return c;
+    }
+    c.par_chunks_mut(n * ROW_BLOCK)
+        .enumerate()
+        .for_each(|(blk, rows)| {
+            for (r, row) in rows.chunks_mut(n).enumerate() {
+                let i = blk * ROW_BLOCK + r;
+                for kk in 0..k {
+                    fma_row(row, a[i * k + kk], &b[kk * n..(kk + 1) * n]);
+                }
+            }
+        });
+    c
+}
+
+/// `acc[j] = fma(a, b[j], acc[j])` for every j.
+fn fma_row(acc: &mut [f32], a: f32, b: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports FMA, checked just above.
+            unsafe { fma_row_x86(acc, a, b) };
+            return;
+        }
+    }
+    for (c, &bv) in acc.iter_mut().zip(b) {
+        *c = a.mul_add(bv, *c);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma,avx2")]
+unsafe fn fma_row_x86(acc: &mut [f32], a: f32, b: &[f32]) {
+    // With FMA enabled, f32::mul_add lowers to vfmadd and the loop vectorises; the result is the
+    // same correctly rounded fma either way.
+    for (c, &bv) in acc.iter_mut().zip(b) {
+        *c = a.mul_add(bv, *c);
+    }
+}
+
+/// `C = A·B` with i8 inputs and wrapping i32 accumulation in k order.
+pub fn matmul_i8(a: &[i8], b: &[i8], m: usize, n: usize, k: usize) -> Vec<i32> {
+    assert_eq!((a.len(), b.len()), (m * k, k * n));
+    let mut c = vec![0i32; m * n];
+    if n == 0 {
+        return c;
+    }
+    c.par_chunks_mut(n * ROW_BLOCK)
+        .enumerate()
+        .for_each(|(blk, rows)| {
+            for (r, row) in rows.chunks_mut(n).enumerate() {
+                let i = blk * ROW_BLOCK + r;
+                for kk in 0..k {
+                    let av = i32::from(a[i * k + kk]);
+                    for (cv, &bv) in row.iter_mut().zip(&b[kk * n..(kk + 1) * n]) {
+                        *cv = cv.wrapping_add(av.wrapping_mul(i32::from(bv)));
+                    }
+                }
+            }
+        });
+    c
+}
+
+/// The definition, literally: one element at a time, fold over k.
+pub fn matmul_f32_reference(a: &[f32], b: &[f32], m: usize, n: usize, k: usize) -> Vec<f32> {
+    let mut c = Vec::with_capacity(m * n);
+    for i in 0..m {
+        for j in 0..n {
+            c.push((0..k).fold(0.0f32, |acc, kk| a[i * k + kk].mul_add(b[kk * n + j], acc)));
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn rand_f32(rng: &mut rand::rngs::StdRng, len: usize) -> Vec<f32> {
+        (0..len).map(|_| rng.gen_range(-4.0f32..4.0)).collect()
+    }
+
+    #[test]
+    fn matches_the_definition_bit_for_bit() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for &(m, n, k) in &[(1, 1, 1), (1, 7, 3), (5, 1, 9), (17, 13, 33), (64, 65, 63), (3, 129, 1), (9, 9, 257)] {
+            let a = rand_f32(&mut rng, m * k);
+            let b = rand_f32(&mut rng, k * n);
+            let fast = matmul_f32(&a, &b, m, n, k);
+            let slow = matmul_f32_reference(&a, &b, m, n, k);
+            assert_eq!(
+                fast.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                slow.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                "{m}x{n}x{k}"
+            );
+        }
+    }
+
+    #[test]
+    fn fma_is_not_mul_then_add() {
+        // A case where fma and a separately rounded multiply-add differ: the kernel must fuse.
+        let a = [1.0f32 + f32::EPSILON];
+        let b = [1.0f32 - f32::EPSILON];
+        let c = matmul_f32(&a, &b, 1, 1, 1);
+        assert_eq!(c[0].to_bits(), a[0].mul_add(b[0], 0.0).to_bits());
+        // k = 0 gives acc = -1 exactly; k = 1 must be fma(a, b, -1) = -ε², which a separately
+        // rounded a·b (= 1.0) followed by the add would turn into 0.
+        let two = matmul_f32(&[-1.0, a[0]], &[1.0, b[0]], 1, 1, 2);
+        assert_eq!(two[0], -(f32::EPSILON * f32::EPSILON));
+        assert_ne!(two[0].to_bits(), ((a[0] * b[0]) + -1.0).to_bits());
+    }
+
+    #[test]
+    fn i8_wraps_in_k_order() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        let (m, n, k) = (7, 11, 300);
+        let a: Vec<i8> = (0..m * k).map(|_| rng.gen()).collect();
+        let b: Vec<i8> = (0..k * n).map(|_| rng.gen()).collect();
+        let c = matmul_i8(&a, &b, m, n, k);
+        for i in 0..m {
+            for j in 0..n {
+                let r = (0..k).fold(0i32, |acc, kk| acc.wrapping_add(i32::from(a[i * k + kk]) * i32::from(b[kk * n + j])));
+                assert_eq!(c[i * n + j], r);
+            }
+        }
+        // Extreme values: -128 · -128 summed 2^17 times overflows i32 and must wrap.
+        let k = 1 << 17;
+        let c = matmul_i8(&vec![-128; k], &vec![-128; k], 1, 1, k);
+        assert_eq!(c[0], (16384i64 * k as i64) as i32);
+    }
+}

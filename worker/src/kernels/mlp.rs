@@ -1,0 +1,95 @@
+//! `mlp_f32`: a dense network. Layer l maps width `s_l` to `s_{l+1}`:
+//! `Y = relu(fold_k fma(X[i][k], W[k][j], +0.0) + b[j])` — the matmul in k order, then the bias
+//! add (one rounding), then `relu(v) = if v > 0 { v } else { +0.0 }` (so −0.0 and NaN become +0.0).
+//! Every layer, the last included, applies the ReLU, as PROTOCOL.md defines.
+//!
+//! Input blob: for each layer, `W_l` (s_l × s_{l+1}) then `b_l` (s_{l+1}); then `X` (batch × s_0).
+
+use super::matmul::matmul_f32;
+
+pub fn relu(v: f32) -> f32 {
+    if v > 0.0 {
+        v
+    } else {
+        0.0
+    }
+}
+
+/// Runs the network; `floats` is the whole input blob.
+pub fn mlp_f32(floats: &[f32], batch: usize, sizes: &[u32]) -> Vec<f32> {
+    let sizes: Vec<usize> = sizes.iter().map(|&s| s as usize).collect();
+    let mut layers = vec![];
+    let mut off = 0;
+    for w in sizes.windows(2) {
+        let (inp, out) = (w[0], w[1]);
+        let weights = &floats[off..off + inp * out];
+        off += inp * out;
+        let bias = &floats[off..off + out];
+        off += out;
+        layers.push((inp, out, weights, bias));
+    }
+    let mut x = floats[off..off + batch * sizes[0]].to_vec();
+    for (inp, out, weights, bias) in layers {
+        let mut y = matmul_f32(&x, weights, batch, out, inp);
+        for row in y.chunks_mut(out) {
+            for (v, b) in row.iter_mut().zip(bias) {
+                *v = relu(*v + *b);
+            }
+        }
+        x = y;
+    }
+    x
+}
+
+/// The definition, element by element.
+pub fn mlp_f32_reference(floats: &[f32], batch: usize, sizes: &[u32]) -> Vec<f32> {
+    let sizes: Vec<usize> = sizes.iter().map(|&s| s as usize).collect();
+    let mut off = 0;
+    let mut params = vec![];
+    for w in sizes.windows(2) {
+        params.push((off, off + w[0] * w[1]));
+        off += w[0] * w[1] + w[1];
+    }
+    let mut x = floats[off..off + batch * sizes[0]].to_vec();
+    for (l, w) in sizes.windows(2).enumerate() {
+        let (inp, out) = (w[0], w[1]);
+        let (wo, bo) = params[l];
+        let mut y = vec![0.0f32; batch * out];
+        for i in 0..batch {
+            for j in 0..out {
+                let acc = (0..inp).fold(0.0f32, |acc, k| x[i * inp + k].mul_add(floats[wo + k * out + j], acc));
+                y[i * out + j] = relu(acc + floats[bo + j]);
+            }
+        }
+        x = y;
+    }
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn matches_the_definition_bit_for_bit() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        for sizes in [vec![1u32, 1], vec![7, 5, 3], vec![16, 33, 8, 4], vec![3; 14]] {
+            for batch in [1usize, 6] {
+                let n: usize = sizes.windows(2).map(|w| (w[0] * w[1] + w[1]) as usize).sum::<usize>() + batch * sizes[0] as usize;
+                let floats: Vec<f32> = (0..n).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+                let fast = mlp_f32(&floats, batch, &sizes);
+                let slow = mlp_f32_reference(&floats, batch, &sizes);
+                assert_eq!(fast.len(), batch * *sizes.last().unwrap() as usize);
+                assert!(fast.iter().zip(&slow).all(|(a, b)| a.to_bits() == b.to_bits()), "{sizes:?} {batch}");
+            }
+        }
+    }
+
+    #[test]
+    fn relu_canonicalises_zero_and_nan() {
+        assert_eq!(relu(-0.0).to_bits(), 0.0f32.to_bits());
+        assert_eq!(relu(f32::NAN).to_bits(), 0.0f32.to_bits());
+        assert_eq!(relu(2.5), 2.5);
+    }
+}

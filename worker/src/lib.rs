@@ -1,0 +1,7 @@
+//! # concord-worker
+//!
+//! What a Concord node runs: the kernel catalogue (a CPU backend whose bytes are the protocol's
+//! reference semantics) and the job loop that discovers jobs, verifies inputs, claims, computes,
+//! journals, commits, reveals and collects.
+
+pub mod kernels;
