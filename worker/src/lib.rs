@@ -4,4 +4,12 @@
 //! reference semantics) and the job loop that discovers jobs, verifies inputs, claims, computes,
 //! journals, commits, reveals and collects.
 
+pub mod config;
+pub mod journal;
 pub mod kernels;
+pub mod metrics;
+pub mod publish;
+pub mod runner;
+
+pub use config::{Fault, Publish, WorkerConfig};
+pub use runner::Worker;

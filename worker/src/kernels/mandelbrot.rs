@@ -19,7 +19,14 @@ pub fn escape(x0: f64, y0: f64, max_iter: u32) -> u32 {
     i
 }
 
-pub fn mandelbrot(width: u32, height: u32, cx: f64, cy: f64, scale: f64, max_iter: u32) -> Vec<u32> {
+pub fn mandelbrot(
+    width: u32,
+    height: u32,
+    cx: f64,
+    cy: f64,
+    scale: f64,
+    max_iter: u32,
+) -> Vec<u32> {
     let (w, h) = (width as usize, height as usize);
     let mut out = vec![0u32; w * h];
     out.par_chunks_mut(w).enumerate().for_each(|(py, row)| {

@@ -102,7 +102,15 @@ mod tests {
     #[test]
     fn matches_the_definition_bit_for_bit() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        for &(m, n, k) in &[(1, 1, 1), (1, 7, 3), (5, 1, 9), (17, 13, 33), (64, 65, 63), (3, 129, 1), (9, 9, 257)] {
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (1, 7, 3),
+            (5, 1, 9),
+            (17, 13, 33),
+            (64, 65, 63),
+            (3, 129, 1),
+            (9, 9, 257),
+        ] {
             let a = rand_f32(&mut rng, m * k);
             let b = rand_f32(&mut rng, k * n);
             let fast = matmul_f32(&a, &b, m, n, k);
@@ -138,7 +146,9 @@ mod tests {
         let c = matmul_i8(&a, &b, m, n, k);
         for i in 0..m {
             for j in 0..n {
-                let r = (0..k).fold(0i32, |acc, kk| acc.wrapping_add(i32::from(a[i * k + kk]) * i32::from(b[kk * n + j])));
+                let r = (0..k).fold(0i32, |acc, kk| {
+                    acc.wrapping_add(i32::from(a[i * k + kk]) * i32::from(b[kk * n + j]))
+                });
                 assert_eq!(c[i * n + j], r);
             }
         }

@@ -57,7 +57,9 @@ pub fn mlp_f32_reference(floats: &[f32], batch: usize, sizes: &[u32]) -> Vec<f32
         let mut y = vec![0.0f32; batch * out];
         for i in 0..batch {
             for j in 0..out {
-                let acc = (0..inp).fold(0.0f32, |acc, k| x[i * inp + k].mul_add(floats[wo + k * out + j], acc));
+                let acc = (0..inp).fold(0.0f32, |acc, k| {
+                    x[i * inp + k].mul_add(floats[wo + k * out + j], acc)
+                });
                 y[i * out + j] = relu(acc + floats[bo + j]);
             }
         }
@@ -74,14 +76,28 @@ mod tests {
     #[test]
     fn matches_the_definition_bit_for_bit() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-        for sizes in [vec![1u32, 1], vec![7, 5, 3], vec![16, 33, 8, 4], vec![3; 14]] {
+        for sizes in [
+            vec![1u32, 1],
+            vec![7, 5, 3],
+            vec![16, 33, 8, 4],
+            vec![3; 14],
+        ] {
             for batch in [1usize, 6] {
-                let n: usize = sizes.windows(2).map(|w| (w[0] * w[1] + w[1]) as usize).sum::<usize>() + batch * sizes[0] as usize;
+                let n: usize = sizes
+                    .windows(2)
+                    .map(|w| (w[0] * w[1] + w[1]) as usize)
+                    .sum::<usize>()
+                    + batch * sizes[0] as usize;
                 let floats: Vec<f32> = (0..n).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
                 let fast = mlp_f32(&floats, batch, &sizes);
                 let slow = mlp_f32_reference(&floats, batch, &sizes);
                 assert_eq!(fast.len(), batch * *sizes.last().unwrap() as usize);
-                assert!(fast.iter().zip(&slow).all(|(a, b)| a.to_bits() == b.to_bits()), "{sizes:?} {batch}");
+                assert!(
+                    fast.iter()
+                        .zip(&slow)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{sizes:?} {batch}"
+                );
             }
         }
     }

@@ -26,7 +26,11 @@ pub enum KernelError {
 }
 
 /// Runs the kernel on the CPU backend.
-pub fn run_cpu(params: &KernelParams, input: &[u8], limits: &Limits) -> Result<Vec<u8>, KernelError> {
+pub fn run_cpu(
+    params: &KernelParams,
+    input: &[u8],
+    limits: &Limits,
+) -> Result<Vec<u8>, KernelError> {
     params
         .validate(limits)
         .map_err(|e| KernelError::Params(e.to_string()))?;
@@ -55,18 +59,30 @@ pub fn run_cpu(params: &KernelParams, input: &[u8], limits: &Limits) -> Result<V
             let floats: Vec<f32> = to_f32(input);
             f32_bytes(&mlp::mlp_f32(&floats, *batch as usize, sizes))
         }
-        KernelParams::Mandelbrot { width, height, cx, cy, scale, max_iter } => {
-            mandelbrot::mandelbrot(*width, *height, *cx, *cy, *scale, *max_iter)
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect()
+        KernelParams::Mandelbrot {
+            width,
+            height,
+            cx,
+            cy,
+            scale,
+            max_iter,
+        } => mandelbrot::mandelbrot(*width, *height, *cx, *cy, *scale, *max_iter)
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
+        KernelParams::Sha256Batch { count, len } => {
+            sha256_batch::sha256_batch(input, *count as usize, *len as usize)
         }
-        KernelParams::Sha256Batch { count, len } => sha256_batch::sha256_batch(input, *count as usize, *len as usize),
     })
 }
 
 pub(crate) fn to_f32(bytes: &[u8]) -> Vec<f32> {
-    bytes.as_chunks::<4>().0.iter().map(|c| f32::from_le_bytes(*c)).collect()
+    bytes
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .map(|c| f32::from_le_bytes(*c))
+        .collect()
 }
 
 fn split_f32(bytes: &[u8], first: usize) -> (Vec<f32>, Vec<f32>) {

@@ -1,0 +1,159 @@
+//! `worker.toml`, with command-line overrides.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use solana_sdk::pubkey::Pubkey;
+
+/// How outputs are published at reveal time.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Publish {
+    /// Copy into `dir` and reveal a `file://` URI (local setups).
+    File { dir: PathBuf },
+    /// Copy into `dir`, served by the worker's own HTTP endpoint on `bind`, and reveal
+    /// `<public_base_url>/<file>`.
+    Http {
+        dir: PathBuf,
+        bind: String,
+        public_base_url: String,
+    },
+}
+
+/// Test-only fault injection: makes this worker dishonest on purpose.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// Flip one bit of every output before committing (for tests and the demo's `--dishonest`).
+    FlipOutputByteForTesting,
+}
+
+fn default_backends() -> Vec<String> {
+    vec!["cpu".into()]
+}
+fn default_concurrency() -> usize {
+    2
+}
+fn default_max_input() -> u64 {
+    256 << 20
+}
+fn default_poll_ms() -> u64 {
+    1_000
+}
+
+/// Everything the job loop needs.
+#[derive(Clone, Debug, Deserialize)]
+pub struct WorkerConfig {
+    pub rpc_url: String,
+    /// Solana CLI keypair file of the operator.
+    pub keypair: PathBuf,
+    pub market: String,
+    /// Backends offered: "cpu" and/or "cuda".
+    #[serde(default = "default_backends")]
+    pub backends: Vec<String>,
+    #[serde(default = "default_concurrency")]
+    pub max_concurrent_jobs: usize,
+    /// Largest input downloaded, in bytes.
+    #[serde(default = "default_max_input")]
+    pub max_input_bytes: u64,
+    /// Journal and private outputs live here.
+    pub data_dir: PathBuf,
+    pub publish: Publish,
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u64,
+    pub priority_fee: Option<u64>,
+    /// `host:port` for the Prometheus endpoint.
+    pub metrics_addr: Option<String>,
+    /// Withdraw earnings whenever they reach this many raw token units.
+    pub withdraw_threshold: Option<u64>,
+    #[serde(default)]
+    pub fault: Option<Fault>,
+}
+
+impl WorkerConfig {
+    pub fn load(path: &std::path::Path) -> Result<WorkerConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let cfg: WorkerConfig =
+            toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        self.market_key()?;
+        self.backend_mask()?;
+        if self.max_concurrent_jobs == 0 {
+            bail!("max_concurrent_jobs must be at least 1");
+        }
+        Ok(())
+    }
+
+    pub fn market_key(&self) -> Result<Pubkey> {
+        self.market
+            .parse()
+            .with_context(|| format!("market '{}' is not a pubkey", self.market))
+    }
+
+    pub fn backend_mask(&self) -> Result<u8> {
+        let mut m = 0;
+        for b in &self.backends {
+            m |= match b.as_str() {
+                "cpu" => concord::constants::BACKEND_CPU,
+                "cuda" => concord::constants::BACKEND_CUDA,
+                other => bail!("unknown backend '{other}' in backends: use \"cpu\" or \"cuda\""),
+            };
+        }
+        if m == 0 {
+            bail!("backends is empty: offer at least \"cpu\"");
+        }
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_config_file() {
+        let cfg: WorkerConfig = toml::from_str(
+            r#"
+            rpc_url = "http://127.0.0.1:8899"
+            keypair = "/keys/op.json"
+            market = "11111111111111111111111111111111"
+            data_dir = "/var/lib/concord"
+            metrics_addr = "127.0.0.1:9100"
+            [publish]
+            mode = "http"
+            dir = "/var/lib/concord/public"
+            bind = "0.0.0.0:8080"
+            public_base_url = "https://node.example/outputs"
+            "#,
+        )
+        .unwrap();
+        cfg.validate().unwrap();
+        assert_eq!(cfg.backends, vec!["cpu"]);
+        assert_eq!(cfg.max_concurrent_jobs, 2);
+        assert!(matches!(cfg.publish, Publish::Http { .. }));
+        let bad: WorkerConfig = toml::from_str(
+            r#"
+            rpc_url = "x"
+            keypair = "k"
+            market = "not-a-key"
+            data_dir = "d"
+            backends = ["tpu"]
+            [publish]
+            mode = "file"
+            dir = "p"
+            "#,
+        )
+        .unwrap();
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("not a pubkey"));
+    }
+}

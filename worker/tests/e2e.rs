@@ -1,0 +1,340 @@
+//! Three in-process workers against the embedded JSON-RPC network: every kernel end to end and
+//! paid; a dishonest worker (test-only fault injection) outvoted and slashed; a corrupted input
+//! refused before anyone claims; a worker killed after committing resumes from its journal,
+//! reveals and is paid.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use concord::state::{JobState, SlotStatus};
+use concord::Requirements;
+use concord_client::kernels::KernelParams;
+use concord_client::{data, JobHandle, JobSpec, WaitOptions};
+use concord_tests::{Net, Worker as TestOperator};
+use concord_worker::journal::{Journal, Step};
+use concord_worker::metrics::Metrics;
+use concord_worker::{Fault, Publish, Worker, WorkerConfig};
+use solana_sdk::signature::read_keypair_file;
+use tokio::sync::watch;
+
+const REWARD: u64 = 2_000_000;
+
+fn config(net: &Net, i: usize, fault: Option<Fault>) -> WorkerConfig {
+    let dir = net.dir.path().join(format!("worker-{i}"));
+    WorkerConfig {
+        rpc_url: net.url(),
+        keypair: net.operator(i),
+        market: net.market().to_string(),
+        backends: vec!["cpu".into()],
+        max_concurrent_jobs: 4,
+        max_input_bytes: 1 << 20,
+        publish: Publish::File {
+            dir: dir.join("public"),
+        },
+        data_dir: dir,
+        poll_interval_ms: 200,
+        priority_fee: None,
+        metrics_addr: None,
+        withdraw_threshold: None,
+        fault,
+    }
+}
+
+struct Running {
+    worker: Arc<Worker>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+fn start(net: &Net, cfg: WorkerConfig) -> Running {
+    let worker = Worker::new(cfg).unwrap();
+    let (stop, rx) = watch::channel(false);
+    let task = net.rt.spawn(Arc::clone(&worker).run(rx));
+    Running { worker, stop, task }
+}
+
+fn register_all(net: &Net) -> concord_client::MarketInfo {
+    let market = net
+        .rt
+        .block_on(net.client(&net.buyer()).market(&net.market()))
+        .unwrap();
+    for i in 0..3 {
+        net.rt
+            .block_on(TestOperator::new(net, &net.operator(i)).register(&market, 300_000_000));
+    }
+    market
+}
+
+fn input_file(dir: &Path, name: &str, bytes: &[u8]) -> (String, [u8; 32]) {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    (data::file_uri(&p).unwrap(), data::sha256(bytes))
+}
+
+fn f32s(n: usize, seed: u32) -> Vec<u8> {
+    (0..n)
+        .flat_map(|i| {
+            ((((i as u32).wrapping_mul(2654435761u32)) ^ seed) as f32 / u32::MAX as f32 - 0.5)
+                .to_le_bytes()
+        })
+        .collect()
+}
+
+fn submit(net: &Net, params: KernelParams, input: (String, [u8; 32]), n: u8, q: u8) -> JobHandle {
+    let buyer = read_keypair_file(net.buyer()).unwrap();
+    let spec = JobSpec {
+        params,
+        input_uri: input.0,
+        input_digest: input.1,
+        requirements: Requirements {
+            min_vram_mib: 0,
+            min_compute_capability: 0,
+            backends: concord::constants::BACKEND_CPU,
+        },
+        replication: n,
+        quorum: q,
+        reward_per_worker: REWARD,
+    };
+    net.rt
+        .block_on(
+            net.client(&net.buyer())
+                .submit_job(&net.market(), &buyer, &spec),
+        )
+        .unwrap()
+}
+
+fn wait(net: &Net, h: &JobHandle) -> concord_client::JobResult {
+    let opts = WaitOptions {
+        poll_interval: Duration::from_millis(200),
+        timeout: Duration::from_secs(90),
+        crank: true,
+    };
+    net.rt.block_on(h.wait_with(&opts, |_| {})).unwrap()
+}
+
+#[test]
+fn every_kernel_end_to_end_and_paid() {
+    let net = Net::start();
+    register_all(&net);
+    let d = net.dir.path();
+    let jobs = vec![
+        submit(
+            &net,
+            KernelParams::MatmulF32 { m: 8, n: 6, k: 9 },
+            input_file(d, "a", &f32s(8 * 9 + 9 * 6, 1)),
+            3,
+            2,
+        ),
+        submit(
+            &net,
+            KernelParams::MatmulI8 { m: 5, n: 7, k: 33 },
+            input_file(
+                d,
+                "b",
+                &(0..5 * 33 + 33 * 7)
+                    .map(|i| (i * 37 % 256) as u8)
+                    .collect::<Vec<_>>(),
+            ),
+            3,
+            2,
+        ),
+        submit(
+            &net,
+            KernelParams::MlpF32 {
+                batch: 3,
+                sizes: vec![4, 8, 3],
+            },
+            input_file(d, "c", &f32s(4 * 8 + 8 + 8 * 3 + 3 + 3 * 4, 2)),
+            3,
+            2,
+        ),
+        submit(
+            &net,
+            KernelParams::Mandelbrot {
+                width: 24,
+                height: 16,
+                cx: -0.5,
+                cy: 0.0,
+                scale: 0.1,
+                max_iter: 64,
+            },
+            (data::inline_uri(&[]), data::sha256(&[])),
+            3,
+            2,
+        ),
+        submit(
+            &net,
+            KernelParams::Sha256Batch { count: 6, len: 20 },
+            input_file(d, "e", &[7u8; 120]),
+            3,
+            2,
+        ),
+    ];
+    let workers: Vec<Running> = (0..3).map(|i| start(&net, config(&net, i, None))).collect();
+    for h in &jobs {
+        let r = wait(&net, h);
+        assert_eq!(r.state, JobState::Settled, "job {}: {:?}", h.id, r.failure);
+        assert!(r.job.slots.iter().all(|s| s.status == SlotStatus::Paid));
+        let out = net.rt.block_on(r.fetch_verified_output(1 << 20)).unwrap();
+        let params =
+            KernelParams::decode(r.job.kernel, &r.job.params, &Default::default()).unwrap();
+        assert_eq!(out.len() as u64, params.output_len().unwrap());
+    }
+    for w in &workers {
+        assert_eq!(Metrics::get(&w.worker.metrics.jobs_paid), 5);
+        assert!(w
+            .worker
+            .metrics
+            .render()
+            .contains("concord_jobs_paid_total 5"));
+    }
+    let client = net.client(&net.buyer());
+    let m = net.rt.block_on(client.market(&net.market())).unwrap();
+    for i in 0..3 {
+        let op = read_keypair_file(net.operator(i)).unwrap();
+        let node = net
+            .rt
+            .block_on(client.node(&m.node_address(&solana_sdk::signer::Signer::pubkey(&op))))
+            .unwrap();
+        assert_eq!(
+            (node.earnings, node.agreed, node.active_slots),
+            (5 * REWARD, 5, 0)
+        );
+    }
+    let (vault, expected) = net
+        .rt
+        .block_on(client.check_conservation(&net.market()))
+        .unwrap();
+    assert_eq!(vault, expected);
+    for w in workers {
+        w.stop.send(true).unwrap();
+        net.rt.block_on(w.task).unwrap().unwrap();
+    }
+}
+
+#[test]
+fn dishonest_worker_is_outvoted_and_slashed() {
+    let net = Net::start();
+    register_all(&net);
+    let workers: Vec<Running> = (0..3)
+        .map(|i| {
+            start(
+                &net,
+                config(&net, i, (i == 1).then_some(Fault::FlipOutputByteForTesting)),
+            )
+        })
+        .collect();
+    let h = submit(
+        &net,
+        KernelParams::MatmulF32 { m: 4, n: 4, k: 4 },
+        input_file(net.dir.path(), "in", &f32s(32, 9)),
+        3,
+        2,
+    );
+    let r = wait(&net, &h);
+    assert_eq!(r.state, JobState::Settled);
+    let dishonest = concord_client::pda::node_address(&net.market(), &workers[1].worker.operator());
+    for s in &r.job.slots {
+        let expected = if s.node == dishonest {
+            SlotStatus::Slashed
+        } else {
+            SlotStatus::Paid
+        };
+        assert_eq!(s.status, expected);
+    }
+    // Wait for the workers to observe the settlement.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Metrics::get(&workers[1].worker.metrics.jobs_slashed) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(Metrics::get(&workers[1].worker.metrics.jobs_slashed), 1);
+}
+
+#[test]
+fn corrupted_input_is_refused_before_claiming() {
+    let net = Net::start();
+    register_all(&net);
+    let w = start(&net, config(&net, 0, None));
+    let (uri, _) = input_file(net.dir.path(), "in", &f32s(32, 3));
+    let h = submit(
+        &net,
+        KernelParams::MatmulF32 { m: 4, n: 4, k: 4 },
+        (uri, [0xAB; 32]),
+        1,
+        1,
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Metrics::get(&w.worker.metrics.inputs_rejected) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(Metrics::get(&w.worker.metrics.inputs_rejected), 1);
+    let job = net.rt.block_on(h.fetch()).unwrap();
+    assert_eq!(
+        (job.state, job.slots.len()),
+        (JobState::Open, 0),
+        "nobody claimed a job with a bad input"
+    );
+    assert_eq!(Metrics::get(&w.worker.metrics.jobs_claimed), 0);
+}
+
+#[test]
+fn worker_killed_after_commit_resumes_and_is_paid() {
+    let net = Net::start();
+    register_all(&net);
+    let steady = start(&net, config(&net, 0, None));
+    let mut cfg = config(&net, 1, None);
+    cfg.poll_interval_ms = 1_000;
+    let victim = start(&net, cfg.clone());
+    let h = submit(
+        &net,
+        KernelParams::Sha256Batch { count: 3, len: 64 },
+        input_file(net.dir.path(), "in", &[1u8; 192]),
+        2,
+        2,
+    );
+
+    // Kill the victim as soon as its journal records the commit.
+    let journal = Journal::open(&cfg.data_dir.join("journal")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if journal.all().iter().any(|e| e.step == Step::Committed) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "victim never committed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    victim.task.abort();
+    let entry = journal.all().remove(0);
+    let job = net.rt.block_on(h.fetch()).unwrap();
+    let victim_node = concord_client::pda::node_address(&net.market(), &victim.worker.operator());
+    let slot = job.slots.iter().find(|s| s.node == victim_node).unwrap();
+    assert_eq!(
+        slot.status,
+        SlotStatus::Committed,
+        "killed between commit and reveal"
+    );
+
+    // A new process with the same data directory resumes from the journal.
+    let revived = start(&net, cfg);
+    let r = wait(&net, &h);
+    assert_eq!(r.state, JobState::Settled);
+    assert!(
+        r.job.slots.iter().all(|s| s.status == SlotStatus::Paid),
+        "{:?}",
+        r.job.slots
+    );
+    let revealed = r.job.slots.iter().find(|s| s.node == victim_node).unwrap();
+    assert_eq!(
+        hex::encode(revealed.digest),
+        entry.digest,
+        "the journaled digest, never a new one"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Metrics::get(&revived.worker.metrics.jobs_paid) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(Metrics::get(&revived.worker.metrics.jobs_paid), 1);
+    assert!(journal.all().is_empty(), "finished jobs leave the journal");
+    drop(steady);
+}
