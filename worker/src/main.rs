@@ -330,10 +330,7 @@ fn benchmark(size: u32) -> Result<()> {
         ),
     ];
     println!("CPU backend ({} threads)", rayon::current_num_threads());
-    println!(
-        "{:<14} {:>10} {:>12} {}",
-        "kernel", "time", "throughput", "unit"
-    );
+    println!("{:<14} {:>10} {:>12} unit", "kernel", "time", "throughput");
     for (name, p, work, unit) in cases {
         let input: Vec<u8> = (0..p.input_len().unwrap_or(0))
             .map(|i| (i % 251) as u8 / 4)
