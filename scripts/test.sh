@@ -17,6 +17,19 @@ if [ "$rustfmt_ok$clippy_ok" != yy ]; then
 fi
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# CUDA tools for compiling the GPU kernels without a GPU: NVRTC (libnvrtc.so.12) and ptxas, from
+# PyPI, into a cache directory outside the repository (never system-wide).
+CUDA_TOOLS="${CONCORD_CUDA_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/concord/cuda-tools-12.9.86}"
+if [ ! -e "$CUDA_TOOLS/nvidia/cuda_nvrtc/lib/libnvrtc.so.12" ] || [ ! -x "$CUDA_TOOLS/nvidia/cuda_nvcc/bin/ptxas" ]; then
+  step "installing NVRTC and ptxas (pip) into $CUDA_TOOLS"
+  need python3 "Install Python 3 with pip (used only to fetch NVIDIA's NVRTC and ptxas wheels)."
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$CUDA_TOOLS" \
+    nvidia-cuda-nvrtc-cu12==12.9.86 nvidia-cuda-nvcc-cu12==12.9.86
+fi
+export LD_LIBRARY_PATH="$CUDA_TOOLS/nvidia/cuda_nvrtc/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export CONCORD_PTXAS="$CUDA_TOOLS/nvidia/cuda_nvcc/bin/ptxas"
+export CONCORD_REQUIRE_CUDA_TOOLS=1
 step "cargo fmt --check"
 cargo fmt --all --check
 step "cargo clippy -D warnings"

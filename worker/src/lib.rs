@@ -5,6 +5,7 @@
 //! journals, commits, reveals and collects.
 
 pub mod config;
+pub mod cuda;
 pub mod journal;
 pub mod kernels;
 pub mod metrics;

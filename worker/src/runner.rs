@@ -35,6 +35,8 @@ pub struct Worker {
     decided: Mutex<HashSet<u64>>,
     /// Lowest job id that may still be open.
     cursor: Mutex<u64>,
+    /// The GPU, when CUDA is offered and a device was found.
+    gpu: Option<Arc<crate::cuda::CudaBackend>>,
 }
 
 impl Worker {
@@ -48,7 +50,22 @@ impl Worker {
                 ..SendOptions::default()
             },
         );
+        let gpu = if cfg.backends.iter().any(|b| b == "cuda") {
+            match crate::cuda::CudaBackend::detect() {
+                Ok(g) => {
+                    tracing::info!(device = %g.name, cc = g.compute_capability, vram_mib = g.vram_mib, "CUDA backend ready");
+                    Some(Arc::new(g))
+                }
+                Err(reason) => {
+                    tracing::warn!(%reason, "CUDA offered but unavailable; running every kernel on the bit-identical CPU backend");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(Arc::new(Worker {
+            gpu,
             market: cfg.market_key()?,
             journal: Journal::open(&cfg.data_dir.join("journal"))?,
             backends: cfg.backend_mask()?,
@@ -240,7 +257,21 @@ impl Worker {
         tracing::info!(job_id = id, kernel = params.kernel().name(), "claimed");
 
         let started = Instant::now();
+        // The GPU when this job allows CUDA and a device is here; otherwise (or if the GPU run
+        // fails) the CPU backend, whose bytes are the same.
+        let gpu = self
+            .gpu
+            .clone()
+            .filter(|_| job.requirements.backends & concord::constants::BACKEND_CUDA != 0);
         let mut output = tokio::task::spawn_blocking(move || {
+            if let Some(gpu) = gpu {
+                match gpu.run(&params, &input) {
+                    Ok(out) => return Ok(out),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "GPU run failed; computing on the CPU backend")
+                    }
+                }
+            }
             kernels::run_cpu(&params, &input, &Limits::default())
         })
         .await??;

@@ -1,0 +1,232 @@
+//! The CUDA backend (cudarc: driver API + NVRTC, both loaded dynamically).
+//!
+//! `kernels.cu` is compiled at start-up by NVRTC with `--fmad=false` for the device's own
+//! architecture; the kernels write `fmaf` exactly where the protocol's definitions have an fma,
+//! keep every reduction's order and use no atomics, so their bytes equal the CPU backend's.
+//! Without a driver or a device, [`CudaBackend::detect`] says why and the worker falls back to
+//! the CPU backend.
+
+pub mod emulation;
+
+use std::sync::Arc;
+
+use concord_client::kernels::KernelParams;
+use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg};
+use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions, Ptx};
+
+use crate::kernels::{f32_bytes, to_f32};
+
+/// The kernels' CUDA C source.
+pub const SOURCE: &str = include_str!("kernels.cu");
+
+/// Kernel entry points in [`SOURCE`].
+pub const ENTRY_POINTS: [&str; 5] = [
+    "matmul_f32",
+    "matmul_i8",
+    "bias_relu",
+    "mandelbrot",
+    "sha256_batch",
+];
+
+/// The NVRTC options every build of the kernels uses (`arch` like `compute_90`).
+pub fn compile_options(arch: &'static str) -> CompileOptions {
+    CompileOptions {
+        fmad: Some(false),
+        prec_div: Some(true),
+        prec_sqrt: Some(true),
+        ftz: Some(false),
+        arch: Some(arch),
+        name: Some("concord_kernels.cu".into()),
+        ..Default::default()
+    }
+}
+
+/// Whether libnvrtc can be loaded (it needs no GPU).
+pub fn nvrtc_available() -> bool {
+    // SAFETY: only tries to dlopen the library.
+    unsafe { cudarc::nvrtc::sys::is_culib_present() }
+}
+
+/// Compiles [`SOURCE`] to PTX for `arch`.
+pub fn compile_ptx(arch: &'static str) -> Result<Ptx, String> {
+    if !nvrtc_available() {
+        return Err("libnvrtc.so.12 not found (install the CUDA toolkit or pip's nvidia-cuda-nvrtc-cu12 and add it to LD_LIBRARY_PATH)".into());
+    }
+    compile_ptx_with_opts(SOURCE, compile_options(arch)).map_err(|e| format!("NVRTC failed: {e:?}"))
+}
+
+/// A CUDA device with the kernels loaded.
+pub struct CudaBackend {
+    stream: Arc<CudaStream>,
+    funcs: Vec<CudaFunction>,
+    pub name: String,
+    /// Compute capability, major × 10 + minor.
+    pub compute_capability: u16,
+    pub vram_mib: u32,
+}
+
+fn arch_name(cc: u16) -> &'static str {
+    match cc {
+        0..=79 => "compute_75",
+        80..=85 => "compute_80",
+        86..=88 => "compute_86",
+        89 => "compute_89",
+        _ => "compute_90",
+    }
+}
+
+impl CudaBackend {
+    /// Finds device 0 and compiles the kernels for it; `Err` says why the GPU cannot be used.
+    pub fn detect() -> Result<CudaBackend, String> {
+        // SAFETY: only tries to dlopen the driver; creating a context without one would panic.
+        if !unsafe { cudarc::driver::sys::is_culib_present() } {
+            return Err("no CUDA driver (libcuda.so) on this machine".into());
+        }
+        let count = CudaContext::device_count().map_err(|e| format!("CUDA driver error: {e:?}"))?;
+        if count < 1 {
+            return Err("the CUDA driver reports no device".into());
+        }
+        let ctx = CudaContext::new(0).map_err(|e| format!("cannot open device 0: {e:?}"))?;
+        let (major, minor) = ctx.compute_capability().map_err(|e| format!("{e:?}"))?;
+        let cc = (major * 10 + minor) as u16;
+        let name = ctx.name().unwrap_or_else(|_| "unknown GPU".into());
+        let vram_mib = (ctx.total_mem().unwrap_or(0) >> 20) as u32;
+        let ptx = compile_ptx(arch_name(cc))?;
+        let module = ctx
+            .load_module(ptx)
+            .map_err(|e| format!("cannot load the kernels: {e:?}"))?;
+        let funcs = ENTRY_POINTS
+            .iter()
+            .map(|f| module.load_function(f).map_err(|e| format!("{f}: {e:?}")))
+            .collect::<Result<_, _>>()?;
+        Ok(CudaBackend {
+            stream: ctx.default_stream(),
+            funcs,
+            name,
+            compute_capability: cc,
+            vram_mib,
+        })
+    }
+
+    fn grid2(w: u32, h: u32) -> LaunchConfig {
+        LaunchConfig {
+            grid_dim: (w.div_ceil(16), h.div_ceil(16), 1),
+            block_dim: (16, 16, 1),
+            shared_mem_bytes: 0,
+        }
+    }
+
+    fn grid1(n: u32, block: u32) -> LaunchConfig {
+        LaunchConfig {
+            grid_dim: (n.div_ceil(block).max(1), 1, 1),
+            block_dim: (block, 1, 1),
+            shared_mem_bytes: 0,
+        }
+    }
+
+    fn matmul_f32(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        m: u32,
+        n: u32,
+        k: u32,
+    ) -> Result<cudarc::driver::CudaSlice<f32>, String> {
+        let s = &self.stream;
+        let e = |e: cudarc::driver::DriverError| format!("{e:?}");
+        let da = s.clone_htod(a).map_err(e)?;
+        let db = s.clone_htod(b).map_err(e)?;
+        let mut dc = s.alloc_zeros::<f32>((m * n) as usize).map_err(e)?;
+        let mut l = s.launch_builder(&self.funcs[0]);
+        l.arg(&da).arg(&db).arg(&mut dc).arg(&m).arg(&n).arg(&k);
+        // SAFETY: argument types and buffer sizes match the kernel's signature.
+        unsafe { l.launch(Self::grid2(n, m)) }.map_err(e)?;
+        Ok(dc)
+    }
+
+    /// Runs a validated job on the GPU.
+    pub fn run(&self, params: &KernelParams, input: &[u8]) -> Result<Vec<u8>, String> {
+        let s = &self.stream;
+        let e = |e: cudarc::driver::DriverError| format!("{e:?}");
+        Ok(match params {
+            KernelParams::MatmulF32 { m, n, k } => {
+                let f = to_f32(input);
+                let (a, b) = f.split_at((m * k) as usize);
+                let dc = self.matmul_f32(a, b, *m, *n, *k)?;
+                f32_bytes(&s.clone_dtoh(&dc).map_err(e)?)
+            }
+            KernelParams::MatmulI8 { m, n, k } => {
+                let (a, b) = input.split_at((m * k) as usize);
+                let da = s.clone_htod(a).map_err(e)?;
+                let db = s.clone_htod(b).map_err(e)?;
+                let mut dc = s.alloc_zeros::<i32>((m * n) as usize).map_err(e)?;
+                let mut l = s.launch_builder(&self.funcs[1]);
+                l.arg(&da).arg(&db).arg(&mut dc).arg(m).arg(n).arg(k);
+                // SAFETY: as above; u8 and signed char share a layout.
+                unsafe { l.launch(Self::grid2(*n, *m)) }.map_err(e)?;
+                s.clone_dtoh(&dc)
+                    .map_err(e)?
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .collect()
+            }
+            KernelParams::MlpF32 { batch, sizes } => {
+                let f = to_f32(input);
+                let mut off = 0usize;
+                let mut layers = vec![];
+                for w in sizes.windows(2) {
+                    layers.push((w[0], w[1], off, off + (w[0] * w[1]) as usize));
+                    off += (w[0] * w[1] + w[1]) as usize;
+                }
+                let mut x = f[off..off + (*batch * sizes[0]) as usize].to_vec();
+                for (inp, out, wo, bo) in layers {
+                    let mut dy =
+                        self.matmul_f32(&x, &f[wo..wo + (inp * out) as usize], *batch, out, inp)?;
+                    let db = s.clone_htod(&f[bo..bo + out as usize]).map_err(e)?;
+                    let mut l = s.launch_builder(&self.funcs[2]);
+                    l.arg(&mut dy).arg(&db).arg(batch).arg(&out);
+                    // SAFETY: dy is batch×out, db has out entries.
+                    unsafe { l.launch(Self::grid1(batch * out, 256)) }.map_err(e)?;
+                    x = s.clone_dtoh(&dy).map_err(e)?;
+                }
+                f32_bytes(&x)
+            }
+            KernelParams::Mandelbrot {
+                width,
+                height,
+                cx,
+                cy,
+                scale,
+                max_iter,
+            } => {
+                let mut d = s.alloc_zeros::<u32>((width * height) as usize).map_err(e)?;
+                let mut l = s.launch_builder(&self.funcs[3]);
+                l.arg(&mut d)
+                    .arg(width)
+                    .arg(height)
+                    .arg(cx)
+                    .arg(cy)
+                    .arg(scale)
+                    .arg(max_iter);
+                // SAFETY: d is width×height.
+                unsafe { l.launch(Self::grid2(*width, *height)) }.map_err(e)?;
+                s.clone_dtoh(&d)
+                    .map_err(e)?
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .collect()
+            }
+            KernelParams::Sha256Batch { count, len } => {
+                let din = s
+                    .clone_htod(if input.is_empty() { &[0u8][..] } else { input })
+                    .map_err(e)?;
+                let mut dout = s.alloc_zeros::<u8>(*count as usize * 32).map_err(e)?;
+                let mut l = s.launch_builder(&self.funcs[4]);
+                l.arg(&din).arg(&mut dout).arg(count).arg(len);
+                // SAFETY: din holds count×len bytes (at least one), dout count×32.
+                unsafe { l.launch(Self::grid1(*count, 128)) }.map_err(e)?;
+                s.clone_dtoh(&dout).map_err(e)?
+            }
+        })
+    }
+}
