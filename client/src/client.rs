@@ -47,12 +47,33 @@ impl Default for SendOptions {
     }
 }
 
+/// Transactions this client (and its clones) confirmed.
+#[derive(Debug, Default)]
+pub struct ClientStats {
+    /// Confirmed transactions.
+    pub transactions: std::sync::atomic::AtomicU64,
+    /// Their signatures (the base fee is 5 000 lamports per signature).
+    pub signatures: std::sync::atomic::AtomicU64,
+}
+
+impl ClientStats {
+    /// (transactions, signatures) so far.
+    pub fn get(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.transactions.load(Relaxed),
+            self.signatures.load(Relaxed),
+        )
+    }
+}
+
 /// A Concord client: an RPC connection and the wallet that pays fees.
 #[derive(Clone)]
 pub struct ConcordClient {
     rpc: Arc<RpcClient>,
     payer: Arc<Keypair>,
     options: SendOptions,
+    stats: Arc<ClientStats>,
 }
 
 impl ConcordClient {
@@ -68,6 +89,7 @@ impl ConcordClient {
             rpc,
             payer,
             options: SendOptions::default(),
+            stats: Arc::new(ClientStats::default()),
         }
     }
 
@@ -95,6 +117,11 @@ impl ConcordClient {
     /// The send options in use.
     pub fn options(&self) -> &SendOptions {
         &self.options
+    }
+
+    /// Counts of what this client and its clones confirmed.
+    pub fn stats(&self) -> &ClientStats {
+        &self.stats
     }
 
     /// The ComputeBudget instructions `options` ask for, followed by `ixs`.
@@ -139,6 +166,11 @@ impl ConcordClient {
                 }
             };
             if self.confirm(&signature, &blockhash).await? {
+                use std::sync::atomic::Ordering::Relaxed;
+                self.stats.transactions.fetch_add(1, Relaxed);
+                self.stats
+                    .signatures
+                    .fetch_add(tx.signatures.len() as u64, Relaxed);
                 return Ok(signature);
             }
             tracing::warn!(attempt, %signature, "blockhash expired before confirmation; re-signing");

@@ -44,7 +44,7 @@ pub mod job;
 pub mod kernels;
 pub mod pda;
 
-pub use client::{ConcordClient, SendOptions};
+pub use client::{ClientStats, ConcordClient, SendOptions};
 pub use error::{ClientError, ProgramErrorInfo, Result};
 pub use ix::MarketInfo;
 pub use job::{JobHandle, JobResult, JobSpec, WaitOptions};

@@ -82,6 +82,11 @@ impl Worker {
         self.kp.pubkey()
     }
 
+    /// Transactions and signatures this worker confirmed.
+    pub fn client_stats(&self) -> &concord_client::ClientStats {
+        self.client.stats()
+    }
+
     fn counted<T>(&self, r: &Result<T, ClientError>) {
         Metrics::inc(&self.metrics.rpc_requests);
         if matches!(r, Err(ClientError::Rpc(_))) {

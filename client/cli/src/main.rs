@@ -4,6 +4,7 @@
 //! and offline signing with `--sign-only` / `--signer` / `--blockhash`.
 
 mod config;
+mod demo;
 mod job;
 mod market;
 mod node;
@@ -89,6 +90,8 @@ enum Command {
     Job(job::JobCmd),
     /// Run a local Solana network with a bootstrapped Concord market (foreground)
     Localnet(LocalnetArgs),
+    /// Run the whole market locally: network, workers, a buyer's batch of every kernel, a summary
+    Demo(demo::DemoArgs),
 }
 
 #[derive(clap::Args)]
@@ -194,14 +197,19 @@ async fn build_app(cli: &Cli) -> Result<App> {
 
 async fn run(cli: Cli) -> Result<()> {
     if let Command::Localnet(args) = &cli.command {
+        output::silence_program_logs();
         return run_localnet(args, Output { format: cli.output }).await;
+    }
+    if let Command::Demo(args) = cli.command {
+        output::silence_program_logs();
+        return demo::run(args, Output { format: cli.output }).await;
     }
     let app = build_app(&cli).await?;
     match cli.command {
         Command::Market(cmd) => market::run(&app, cmd).await,
         Command::Node(cmd) => node::run(&app, cmd).await,
         Command::Job(cmd) => job::run(&app, cmd).await,
-        Command::Localnet(_) => unreachable!("handled above"),
+        Command::Localnet(_) | Command::Demo(_) => unreachable!("handled above"),
     }
 }
 
@@ -222,7 +230,7 @@ async fn run_localnet(args: &LocalnetArgs, out: Output) -> Result<()> {
     });
     shutdown_signal().await;
     if !out.json() {
-        println!("\nshutting down");
+        output::print("\nshutting down\n");
     }
     drop(net);
     Ok(())

@@ -589,3 +589,59 @@ fn bad_input_is_refused_before_sending() {
         .unwrap();
     assert_eq!(m.state.next_job_id, 0);
 }
+
+/// `concord demo` (the README's main command) end to end: every kernel settled, the dishonest
+/// worker slashed, a killed worker recovered from its journal, the invariant holding on chain.
+#[test]
+fn demo_runs_the_whole_market() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("concord")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "demo",
+            "--dishonest",
+            "1",
+            "--kill-worker",
+            "--output",
+            "json",
+        ])
+        .timeout(Duration::from_secs(300))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out)));
+    let jobs = v["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 5);
+    let kernels: Vec<&str> = jobs.iter().map(|j| j["kernel"].as_str().unwrap()).collect();
+    assert_eq!(
+        kernels,
+        [
+            "matmul_f32",
+            "matmul_i8",
+            "mlp_f32",
+            "mandelbrot",
+            "sha256_batch"
+        ]
+    );
+    for j in jobs {
+        assert_eq!(j["state"], "Settled");
+        assert_eq!(j["output_verified"], true);
+        assert_eq!(
+            j["slashed"],
+            serde_json::json!([1]),
+            "the dishonest worker #1 is slashed"
+        );
+        assert_eq!(j["paid"].as_array().unwrap().len(), 2);
+    }
+    assert_eq!(v["conservation_holds"], true);
+    assert_eq!(v["worker_killed_and_restarted"], true);
+    assert_eq!(
+        v["job_rent_paid_lamports"],
+        v["job_rent_reclaimed_lamports"]
+    );
+    assert!(v["transactions"].as_u64().unwrap() >= 5 * (3 * 3 + 2));
+}

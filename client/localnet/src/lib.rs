@@ -119,6 +119,56 @@ impl Localnet {
         Ok(net)
     }
 
+    /// Gives `wallet` `lamports` of SOL and `tokens` (raw units) of the market's mint in its
+    /// associated token account (created if needed). For demos and tests.
+    pub async fn fund(
+        &self,
+        wallet: &solana_sdk::pubkey::Pubkey,
+        lamports: u64,
+        tokens: u64,
+    ) -> Result<(), LocalnetError> {
+        let err = |e: concord_client::ClientError| LocalnetError::Bootstrap(e.to_string());
+        let mint_authority = bootstrap::load_or_create_keypair(&self.info.mint_authority_keypair)?;
+        let client = ConcordClient::new(self.url.clone(), mint_authority.insecure_clone());
+        client
+            .rpc()
+            .request_airdrop(
+                &solana_sdk::signature::Signer::pubkey(&mint_authority),
+                1_000_000_000,
+            )
+            .await
+            .map_err(|e| LocalnetError::Bootstrap(e.to_string()))?;
+        if lamports > 0 {
+            client
+                .rpc()
+                .request_airdrop(wallet, lamports)
+                .await
+                .map_err(|e| LocalnetError::Bootstrap(e.to_string()))?;
+        }
+        let mint = self.info.mint();
+        let program = spl_token_interface::ID;
+        let ata = concord_client::ix::associated_token_address(wallet, &mint, &program);
+        let payer = solana_sdk::signature::Signer::pubkey(&mint_authority);
+        let mut ixs = vec![concord_client::ix::create_token_account_idempotent(
+            &payer, wallet, &mint, &program,
+        )];
+        if tokens > 0 {
+            ixs.push(
+                spl_token_interface::instruction::mint_to(
+                    &program,
+                    &mint,
+                    &ata,
+                    &payer,
+                    &[],
+                    tokens,
+                )
+                .map_err(|e| LocalnetError::Bootstrap(e.to_string()))?,
+            );
+        }
+        client.send(&ixs, &[]).await.map_err(err)?;
+        Ok(())
+    }
+
     /// A human summary: RPC URL, program id, market, mint and keypair paths.
     pub fn banner(&self) -> String {
         let i = &self.info;
