@@ -9,6 +9,7 @@
 
 mod attacks;
 mod deadlines;
+mod fuzz;
 mod harness;
 mod lifecycle;
 mod market;
