@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 /// How far a job has got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
+    /// About to claim (written before the claim is sent): on restart, a slot that landed is
+    /// computed and committed; one that did not is forgotten.
+    Claiming,
     /// Claimed, output computed and stored, salt and digest chosen; the commit may or may not
     /// have landed.
     Committing,

@@ -248,19 +248,48 @@ impl Worker {
             }
         };
         let me = self.operator();
+        let private = self
+            .cfg
+            .data_dir
+            .join("outputs")
+            .join(format!("{address}.bin"));
+        // Journaled before the claim is sent: a restart after the claim lands still commits.
+        self.journal.put(&Entry {
+            job: address.to_string(),
+            job_id: id,
+            step: Step::Claiming,
+            salt: String::new(),
+            digest: String::new(),
+            output_file: private,
+        })?;
         let claim = self
             .client
             .send(&[ix::claim_job(market, &address, &me)], &[&self.kp])
             .await;
         self.counted(&claim);
         if let Err(e) = claim {
+            self.journal.remove(&address.to_string())?;
             Metrics::inc(&self.metrics.claims_lost);
             tracing::info!(job_id = id, error = %e, "claim not taken");
             return Ok(());
         }
         Metrics::inc(&self.metrics.jobs_claimed);
         tracing::info!(job_id = id, kernel = params.kernel().name(), "claimed");
+        let entry = self.compute_and_journal(&address, id, &job, input).await?;
+        self.follow_up(entry).await;
+        Ok(())
+    }
 
+    /// Runs the kernel (GPU when allowed and present, else CPU), stores the output privately and
+    /// journals salt and digest, durably, before any commit is sent.
+    async fn compute_and_journal(
+        &self,
+        address: &Pubkey,
+        id: u64,
+        job: &Job,
+        input: Vec<u8>,
+    ) -> Result<Entry> {
+        let params = KernelParams::decode(job.kernel, &job.params, &Limits::default())?;
         let started = Instant::now();
         // The GPU when this job allows CUDA and a device is here; otherwise (or if the GPU run
         // fails) the CPU backend, whose bytes are the same.
@@ -303,10 +332,8 @@ impl Worker {
             digest: hex::encode(digest),
             output_file: private,
         };
-        // Durable before the commit is sent: a restart can always reveal it.
         self.journal.put(&entry)?;
-        self.follow_up(entry).await;
-        Ok(())
+        Ok(entry)
     }
 
     /// Drives a journaled job to its end: commit (if it has not landed), reveal when the commit
@@ -346,6 +373,19 @@ impl Worker {
             return Ok(true);
         };
         let me = self.operator();
+        if entry.step == Step::Claiming
+            && slot.status == SlotStatus::Claimed
+            && !job.state.is_terminal()
+        {
+            // Killed between claiming and journaling the commitment: compute now.
+            let input =
+                data::fetch_verified(&job.input_uri, &job.input_digest, self.cfg.max_input_bytes)
+                    .await?;
+            *entry = self
+                .compute_and_journal(address, entry.job_id, &job, input)
+                .await?;
+            return Ok(false);
+        }
         match slot.status {
             SlotStatus::Paid | SlotStatus::Slashed | SlotStatus::Released => {
                 let counter = match slot.status {

@@ -181,6 +181,15 @@ fn every_kernel_end_to_end_and_paid() {
             KernelParams::decode(r.job.kernel, &r.job.params, &Default::default()).unwrap();
         assert_eq!(out.len() as u64, params.output_len().unwrap());
     }
+    // The workers observe the settlements on their next poll.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while workers
+        .iter()
+        .any(|w| Metrics::get(&w.worker.metrics.jobs_paid) < 5)
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     for w in &workers {
         assert_eq!(Metrics::get(&w.worker.metrics.jobs_paid), 5);
         assert!(w
@@ -337,4 +346,53 @@ fn worker_killed_after_commit_resumes_and_is_paid() {
     assert_eq!(Metrics::get(&revived.worker.metrics.jobs_paid), 1);
     assert!(journal.all().is_empty(), "finished jobs leave the journal");
     drop(steady);
+}
+
+/// Killed after the claim landed but before the commitment was journaled: the restarted worker
+/// finds the Claiming entry, computes, commits, reveals and is paid instead of being slashed.
+#[test]
+fn worker_killed_right_after_claiming_resumes_and_is_paid() {
+    let net = Net::start();
+    let market = register_all(&net);
+    let cfg = config(&net, 2, None);
+    let h = submit(
+        &net,
+        KernelParams::Sha256Batch { count: 2, len: 10 },
+        input_file(net.dir.path(), "in", &[3u8; 20]),
+        1,
+        1,
+    );
+    // The state a crash leaves: the claim is on chain, the journal says Claiming.
+    let op = TestOperator::new(&net, &net.operator(2));
+    let me = solana_sdk::signer::Signer::pubkey(&op.kp);
+    net.rt
+        .block_on(op.client.send(
+            &[concord_client::ix::claim_job(&market, &h.address, &me)],
+            &[&op.kp],
+        ))
+        .unwrap();
+    let journal = Journal::open(&cfg.data_dir.join("journal")).unwrap();
+    journal
+        .put(&concord_worker::journal::Entry {
+            job: h.address.to_string(),
+            job_id: h.id,
+            step: Step::Claiming,
+            salt: String::new(),
+            digest: String::new(),
+            output_file: cfg
+                .data_dir
+                .join("outputs")
+                .join(format!("{}.bin", h.address)),
+        })
+        .unwrap();
+    let revived = start(&net, cfg);
+    let r = wait(&net, &h);
+    assert_eq!(r.state, JobState::Settled);
+    assert_eq!(r.job.slots[0].status, SlotStatus::Paid);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !journal.all().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(journal.all().is_empty());
+    assert_eq!(Metrics::get(&revived.worker.metrics.jobs_paid), 1);
 }
