@@ -230,3 +230,59 @@ impl CudaBackend {
         })
     }
 }
+
+impl CudaBackend {
+    /// Device-only GFLOP/s of this backend's `matmul_f32` kernel and of cuBLAS `sgemm` on the same
+    /// n×n×n problem (best of `reps`, transfers excluded). cuBLAS does not keep the protocol's
+    /// k order, so it is a speed reference, never a substitute.
+    pub fn matmul_vs_cublas(&self, n: u32, reps: u32) -> Result<(f64, f64), String> {
+        use cudarc::cublas::{sys::cublasOperation_t, CudaBlas, Gemm, GemmConfig};
+        let e = |e: cudarc::driver::DriverError| format!("{e:?}");
+        let s = &self.stream;
+        let len = (n * n) as usize;
+        let host: Vec<f32> = (0..len).map(|i| (i % 17) as f32 * 0.25 - 2.0).collect();
+        let a = s.clone_htod(&host).map_err(e)?;
+        let b = s.clone_htod(&host).map_err(e)?;
+        let mut c = s.alloc_zeros::<f32>(len).map_err(e)?;
+        let flops = 2.0 * f64::from(n).powi(3);
+        let time = |f: &mut dyn FnMut() -> Result<(), String>| -> Result<f64, String> {
+            f()?;
+            let mut best = f64::MAX;
+            for _ in 0..reps {
+                s.synchronize().map_err(e)?;
+                let t = std::time::Instant::now();
+                f()?;
+                s.synchronize().map_err(e)?;
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            Ok(flops / best / 1e9)
+        };
+        let ours = time(&mut || {
+            let mut l = s.launch_builder(&self.funcs[0]);
+            l.arg(&a).arg(&b).arg(&mut c).arg(&n).arg(&n).arg(&n);
+            // SAFETY: n×n buffers, the kernel's signature.
+            unsafe { l.launch(Self::grid2(n, n)) }
+                .map(|_| ())
+                .map_err(e)
+        })?;
+        let blas = CudaBlas::new(s.clone()).map_err(|e| format!("cuBLAS unavailable: {e:?}"))?;
+        let cfg = GemmConfig {
+            transa: cublasOperation_t::CUBLAS_OP_N,
+            transb: cublasOperation_t::CUBLAS_OP_N,
+            m: n as i32,
+            n: n as i32,
+            k: n as i32,
+            alpha: 1.0f32,
+            lda: n as i32,
+            ldb: n as i32,
+            beta: 0.0f32,
+            ldc: n as i32,
+        };
+        let mut c2 = s.alloc_zeros::<f32>(len).map_err(e)?;
+        let theirs = time(&mut || {
+            // SAFETY: column-major n×n operands (row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ).
+            unsafe { blas.gemm(cfg, &b, &a, &mut c2) }.map_err(|e| format!("{e:?}"))
+        })?;
+        Ok((ours, theirs))
+    }
+}
