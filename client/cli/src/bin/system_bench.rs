@@ -1,0 +1,268 @@
+//! System benchmarks on the embedded network (numbers for BENCHMARKS.md):
+//! 1. protocol cost per job for N = 1, 3, 5, 7 (transactions, signatures, fees, account bytes and
+//!    rent, rent reclaimed) against the protocol's minimum of 3N + 2 transactions;
+//! 2. throughput and submit-to-settled latency with W = 1, 3, 8 workers on a queue of small jobs,
+//!    with RPC requests per job per worker;
+//! 3. the workers' CPU use while there is no work.
+//!
+//! `cargo run --release -p concord-cli --bin concord-system-bench [-- --jobs 200]`
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use concord::state::{JobState, SlotStatus};
+use concord::Requirements;
+use concord_client::kernels::KernelParams;
+use concord_client::{data, ix, ConcordClient, JobSpec};
+use concord_localnet::{Localnet, LocalnetConfig};
+use concord_worker::metrics::Metrics;
+use concord_worker::{Publish, Worker, WorkerConfig};
+use solana_sdk::signature::{read_keypair_file, write_keypair_file, Keypair, Signer};
+
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct.
+    unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut u);
+        (u.ru_utime.tv_sec + u.ru_stime.tv_sec) as f64 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) as f64 / 1e6
+    }
+}
+
+struct Setup {
+    net: Localnet,
+    buyer: ConcordClient,
+    buyer_kp: Keypair,
+    operators: Vec<std::path::PathBuf>,
+    dir: std::path::PathBuf,
+}
+
+async fn setup(dir: &std::path::Path, operators: usize) -> Result<Setup> {
+    let net = Localnet::start(LocalnetConfig { rpc_port: 0, data_dir: dir.join("localnet"), slot_time: Duration::from_millis(400) }).await?;
+    let buyer_kp = read_keypair_file(&net.info.buyer_keypair).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let buyer = ConcordClient::new(net.url.clone(), buyer_kp.insecure_clone());
+    let market = buyer.market(&net.info.market()).await?;
+    let unit = 10u64.pow(u32::from(market.state.mint_decimals));
+    let mut paths = net.info.operator_keypairs.clone();
+    for i in paths.len()..operators {
+        let p = dir.join(format!("operator-{}.json", i + 1));
+        let kp = Keypair::new();
+        write_keypair_file(&kp, &p).map_err(|e| anyhow::anyhow!("{e}"))?;
+        net.fund(&kp.pubkey(), 10_000_000_000, 10_000 * unit).await?;
+        paths.push(p);
+    }
+    paths.truncate(operators);
+    for p in &paths {
+        let kp = read_keypair_file(p).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let c = ConcordClient::new(net.url.clone(), kp.insecure_clone());
+        let spec = concord::NodeSpec { gpu_model: "bench".into(), vram_mib: 0, compute_capability: 0, backends: concord::constants::BACKEND_CPU };
+        // Enough stake for many concurrent slots.
+        c.send(&[ix::register_node(&market, &kp.pubkey(), &market.token_account_of(&kp.pubkey()), spec, 5_000 * unit)], &[&kp]).await?;
+    }
+    Ok(Setup { net, buyer, buyer_kp, operators: paths, dir: dir.to_path_buf() })
+}
+
+fn spec(n: u8, q: u8) -> JobSpec {
+    let input = vec![7u8; 32];
+    JobSpec {
+        params: KernelParams::Sha256Batch { count: 1, len: 32 },
+        input_uri: data::inline_uri(&input),
+        input_digest: data::sha256(&input),
+        requirements: Requirements { min_vram_mib: 0, min_compute_capability: 0, backends: concord::constants::BACKEND_CPU },
+        replication: n,
+        quorum: q,
+        reward_per_worker: 1_000,
+    }
+}
+
+/// Part 1: one job of replication N, played by hand with the minimum number of transactions.
+async fn protocol_cost(n: u8) -> Result<String> {
+    let dir = tempdir("cost");
+    let s = setup(&dir, n as usize).await?;
+    let market = s.buyer.market(&s.net.info.market()).await?;
+    let rent_of = |len: usize| s.buyer.rpc().get_minimum_balance_for_rent_exemption(len);
+    let q = n / 2 + 1;
+    let h = s.buyer.submit_job(&s.net.info.market(), &s.buyer_kp, &spec(n, q)).await?;
+    let job_bytes = concord::state::Job::size(n);
+    let rent = rent_of(job_bytes).await?;
+    let mut txs = 1u64; // create_job
+    let mut sigs = 1u64;
+    let out = vec![1u8; 32];
+    let digest = data::sha256(&out);
+    let mut ops = vec![];
+    for p in &s.operators {
+        let kp = read_keypair_file(p).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let c = ConcordClient::new(s.net.url.clone(), kp.insecure_clone());
+        c.send(&[ix::claim_job(&market, &h.address, &kp.pubkey())], &[&kp]).await?;
+        let node = market.node_address(&kp.pubkey());
+        let salt = [n; 32];
+        c.send(&[ix::commit_result(&market, &h.address, &kp.pubkey(), ix::commitment(&h.address, &node, &digest, &salt))], &[&kp]).await?;
+        ops.push((c, kp, salt));
+        txs += 2;
+        sigs += 2;
+    }
+    for (c, kp, salt) in &ops {
+        c.send(&[ix::reveal_result(&market, &h.address, &kp.pubkey(), digest, *salt, "inline:AQ==".into())], &[kp]).await?;
+        txs += 1;
+        sigs += 1;
+    }
+    let job = h.fetch().await?;
+    s.buyer.send(&[ix::settle_job(&market, &h.address, &job)], &[]).await?;
+    let buyer_ata = market.token_account_of(&s.buyer_kp.pubkey());
+    s.buyer.send(&[ix::close_job(&market, &h.address, &s.buyer_kp.pubkey(), &buyer_ata)], &[&s.buyer_kp]).await?;
+    txs += 2;
+    sigs += 2;
+    let min = 3 * u64::from(n) + 2;
+    Ok(format!(
+        "| {n} | {q} | {txs} | {min} | {sigs} | {} | {job_bytes} | {rent} | {rent} |",
+        sigs * 5_000
+    ))
+}
+
+fn tempdir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("concord-bench-{tag}-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+}
+
+fn worker_config(s: &Setup, i: usize) -> WorkerConfig {
+    let d = s.dir.join(format!("worker-{i}"));
+    WorkerConfig {
+        rpc_url: s.net.url.clone(),
+        keypair: s.operators[i].clone(),
+        market: s.net.info.market().to_string(),
+        backends: vec!["cpu".into()],
+        max_concurrent_jobs: 16,
+        max_input_bytes: 1 << 20,
+        publish: Publish::File { dir: d.join("public") },
+        data_dir: d,
+        poll_interval_ms: 250,
+        priority_fee: None,
+        metrics_addr: None,
+        withdraw_threshold: None,
+        fault: None,
+    }
+}
+
+/// Part 2 and 3: W workers serve a queue of `jobs` jobs of replication `n`.
+async fn throughput(w: usize, n: u8, jobs: usize) -> Result<String> {
+    let dir = tempdir("tput");
+    let s = setup(&dir, w).await?;
+    // Idle: the network alone, then with the workers polling.
+    let t0 = (Instant::now(), cpu_seconds());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let net_idle = (cpu_seconds() - t0.1) / t0.0.elapsed().as_secs_f64();
+    let mut workers = vec![];
+    for i in 0..w {
+        let worker = Worker::new(worker_config(&s, i))?;
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(Arc::clone(&worker).run(rx));
+        workers.push((worker, stop, task));
+    }
+    let t1 = (Instant::now(), cpu_seconds());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle = ((cpu_seconds() - t1.1) / t1.0.elapsed().as_secs_f64() - net_idle).max(0.0) / w as f64;
+    let rpc_before: u64 = workers.iter().map(|(wk, _, _)| Metrics::get(&wk.metrics.rpc_requests)).sum();
+
+    let q = n / 2 + 1;
+    let started = Instant::now();
+    let mut handles = vec![];
+    for _ in 0..jobs {
+        handles.push((s.buyer.submit_job(&s.net.info.market(), &s.buyer_kp, &spec(n, q)).await?, Instant::now()));
+    }
+    let mut latencies = vec![];
+    let mut pending: Vec<usize> = (0..handles.len()).collect();
+    let market = s.buyer.market(&s.net.info.market()).await?;
+    while !pending.is_empty() {
+        let addrs: Vec<_> = pending.iter().map(|&i| handles[i].0.address).collect();
+        let accounts = s.buyer.accounts_batch::<concord::state::Job>(&addrs, "job").await?;
+        let mut still = vec![];
+        for (&i, acc) in pending.iter().zip(accounts) {
+            match acc {
+                Some(j) if j.state.is_terminal() => {
+                    anyhow::ensure!(j.state == JobState::Settled && j.slots.iter().all(|s| s.status == SlotStatus::Paid), "job not settled cleanly");
+                    latencies.push(handles[i].1.elapsed().as_secs_f64());
+                }
+                Some(j) => {
+                    let _ = s.buyer.crank(&market, &handles[i].0.address, &j).await;
+                    still.push(i);
+                }
+                None => still.push(i),
+            }
+        }
+        pending = still;
+        if started.elapsed() > Duration::from_secs(900) {
+            anyhow::bail!("queue did not drain in 15 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let rpc_after: u64 = workers.iter().map(|(wk, _, _)| Metrics::get(&wk.metrics.rpc_requests)).sum();
+    for (_, stop, task) in workers {
+        let _ = stop.send(true);
+        let _ = task.await;
+    }
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    let rpc_per_job_worker = (rpc_after - rpc_before) as f64 / jobs as f64 / w as f64;
+    Ok(format!(
+        "| {w} | {n} | {jobs} | {:.1} | {:.2} | {:.2} | {:.2} | {rpc_per_job_worker:.1} | {:.1} % |",
+        elapsed,
+        jobs as f64 / elapsed,
+        pct(0.5),
+        pct(0.95),
+        idle * 100.0
+    ))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    concord_cli_silence();
+    let jobs: usize = std::env::args().skip_while(|a| a != "--jobs").nth(1).and_then(|v| v.parse().ok()).unwrap_or(200);
+    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    out(&format!("Concord system benchmarks ({profile} build, {} CPUs)\n", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)));
+    out("Protocol cost per job (all nodes agree; base fee 5 000 lamports per signature):\n");
+    out("| N | Q | transactions | minimum 3N+2 | signatures | fees (lamports) | job account bytes | rent paid (lamports) | rent reclaimed on close |");
+    out("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for n in [1u8, 3, 5, 7] {
+        out(&protocol_cost(n).await?);
+    }
+    out(&format!("\nThroughput on the embedded network ({jobs} sha256_batch jobs per run, workers poll every 250 ms, slots every 400 ms):\n"));
+    out("| workers W | N | jobs | seconds | jobs settled / s | p50 latency (s) | p95 latency (s) | RPC requests per job per worker | idle CPU per worker |");
+    out("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (w, n) in [(1usize, 1u8), (3, 3), (8, 3)] {
+        out(&throughput(w, n, jobs).await?);
+    }
+    Ok(())
+}
+
+/// The natively run program prints its logs to stdout: point fd 1 at /dev/null and keep the real
+/// stdout for the tables.
+fn concord_cli_silence() {
+    use std::os::fd::FromRawFd;
+    // SAFETY: descriptor calls only; `saved` is owned by the File from here on.
+    unsafe {
+        let saved = libc::dup(1);
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+        if saved >= 0 && null >= 0 && libc::dup2(null, 1) >= 0 {
+            let _ = OUT.set(std::sync::Mutex::new(std::fs::File::from_raw_fd(saved)));
+        }
+    }
+}
+
+static OUT: std::sync::OnceLock<std::sync::Mutex<std::fs::File>> = std::sync::OnceLock::new();
+
+fn out(line: &str) {
+    use std::io::Write;
+    match OUT.get() {
+        Some(f) => {
+            let mut f = f.lock().expect("stdout");
+            let _ = writeln!(f, "{line}");
+        }
+        None => println!("{line}"),
+    }
+}
