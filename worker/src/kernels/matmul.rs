@@ -8,27 +8,157 @@
 
 use rayon::prelude::*;
 
-/// Rows per parallel task (keeps tasks big enough on small matrices).
-const ROW_BLOCK: usize = 4;
+/// Rows of C per micro-tile.
+const MR: usize = 4;
+/// Columns of C per micro-tile: two 8-wide vectors.
+const NR: usize = 16;
+/// Rows of C per parallel task: B blocks are reused across them.
+const MC: usize = 64;
+/// Columns of B per cache block.
+const NC: usize = 256;
+/// Depth of B per cache block (B block = KC × NC floats = 256 KiB, L2-resident).
+const KC: usize = 256;
 
 /// `C = A·B` with A `m×k`, B `k×n`, all row-major.
+///
+/// Cache-blocked (MC × NC tiles of C per task, B in KC × NC blocks) and register-blocked (4×16
+/// micro-tiles). K is split into blocks that run in order, and a micro-tile resumes from the
+/// value it stored after the previous block — the same f32 the fold held — so every `C[i][j]`
+/// still sees one fused multiply-add per k, k = 0..K in order: the definition, bit for bit.
+/// Column and row tails take the same fold one row at a time.
 pub fn matmul_f32(a: &[f32], b: &[f32], m: usize, n: usize, k: usize) -> Vec<f32> {
     assert_eq!((a.len(), b.len()), (m * k, k * n));
     let mut c = vec![0.0f32; m * n];
     if n == 0 {
         return c;
     }
-    c.par_chunks_mut(n * ROW_BLOCK)
+    let full = n / NR * NR;
+    c.par_chunks_mut(n * MC)
         .enumerate()
         .for_each(|(blk, rows)| {
-            for (r, row) in rows.chunks_mut(n).enumerate() {
-                let i = blk * ROW_BLOCK + r;
-                for kk in 0..k {
-                    fma_row(row, a[i * k + kk], &b[kk * n..(kk + 1) * n]);
+            let i_base = blk * MC;
+            let nrows = rows.len() / n;
+            let tiled_rows = nrows / MR * MR;
+            for jc in (0..full).step_by(NC) {
+                let jc_end = (jc + NC).min(full);
+                for kc in (0..k).step_by(KC) {
+                    let kc_end = (kc + KC).min(k);
+                    for ir in (0..tiled_rows).step_by(MR) {
+                        for j0 in (jc..jc_end).step_by(NR) {
+                            micro_tile(a, b, rows, i_base, ir, j0, n, k, kc, kc_end);
+                        }
+                    }
                 }
+            }
+            for r in tiled_rows..nrows {
+                row_fold(a, b, &mut rows[r * n..r * n + full], i_base + r, 0, n, k);
+            }
+            for r in 0..nrows {
+                row_fold(
+                    a,
+                    b,
+                    &mut rows[r * n + full..(r + 1) * n],
+                    i_base + r,
+                    full,
+                    n,
+                    k,
+                );
             }
         });
     c
+}
+
+/// `out[j - j0] = fold k fma(A[i][k], B[k][j], ·)` for the columns `out` covers.
+fn row_fold(a: &[f32], b: &[f32], out: &mut [f32], i: usize, j0: usize, n: usize, k: usize) {
+    if out.is_empty() {
+        return;
+    }
+    let w = out.len();
+    out.fill(0.0);
+    for kk in 0..k {
+        fma_row(out, a[i * k + kk], &b[kk * n + j0..kk * n + j0 + w]);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn micro_tile(
+    a: &[f32],
+    b: &[f32],
+    rows: &mut [f32],
+    i_base: usize,
+    ir: usize,
+    j0: usize,
+    n: usize,
+    k: usize,
+    k0: usize,
+    k1: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2")
+        {
+            // SAFETY: the CPU supports FMA and AVX2, checked just above.
+            unsafe { micro_tile_fma(a, b, rows, i_base, ir, j0, n, k, k0, k1) };
+            return;
+        }
+    }
+    micro_tile_generic(a, b, rows, i_base, ir, j0, n, k, k0, k1);
+}
+
+/// Continues the folds of C[ir..ir+4][j0..j0+16] (rows relative to `rows`) over k0..k1.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn micro_tile_generic(
+    a: &[f32],
+    b: &[f32],
+    rows: &mut [f32],
+    i_base: usize,
+    ir: usize,
+    j0: usize,
+    n: usize,
+    k: usize,
+    k0: usize,
+    k1: usize,
+) {
+    let mut acc: [[f32; NR]; MR] = std::array::from_fn(|r| {
+        let s = (ir + r) * n + j0;
+        rows[s..s + NR].try_into().expect("NR wide")
+    });
+    let a_rows: [&[f32]; MR] =
+        std::array::from_fn(|r| &a[(i_base + ir + r) * k..(i_base + ir + r + 1) * k]);
+    for kk in k0..k1 {
+        let bv: &[f32; NR] = b[kk * n + j0..kk * n + j0 + NR]
+            .try_into()
+            .expect("NR wide");
+        for r in 0..MR {
+            let av = a_rows[r][kk];
+            for t in 0..NR {
+                acc[r][t] = av.mul_add(bv[t], acc[r][t]);
+            }
+        }
+    }
+    for (r, v) in acc.iter().enumerate() {
+        let s = (ir + r) * n + j0;
+        rows[s..s + NR].copy_from_slice(v);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma,avx2")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn micro_tile_fma(
+    a: &[f32],
+    b: &[f32],
+    rows: &mut [f32],
+    i_base: usize,
+    ir: usize,
+    j0: usize,
+    n: usize,
+    k: usize,
+    k0: usize,
+    k1: usize,
+) {
+    micro_tile_generic(a, b, rows, i_base, ir, j0, n, k, k0, k1)
 }
 
 /// `acc[j] = fma(a, b[j], acc[j])` for every j.
@@ -63,11 +193,11 @@ pub fn matmul_i8(a: &[i8], b: &[i8], m: usize, n: usize, k: usize) -> Vec<i32> {
     if n == 0 {
         return c;
     }
-    c.par_chunks_mut(n * ROW_BLOCK)
+    c.par_chunks_mut(n * MR)
         .enumerate()
         .for_each(|(blk, rows)| {
             for (r, row) in rows.chunks_mut(n).enumerate() {
-                let i = blk * ROW_BLOCK + r;
+                let i = blk * MR + r;
                 for kk in 0..k {
                     let av = i32::from(a[i * k + kk]);
                     for (cv, &bv) in row.iter_mut().zip(&b[kk * n..(kk + 1) * n]) {

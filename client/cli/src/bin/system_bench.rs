@@ -25,7 +25,8 @@ fn cpu_seconds() -> f64 {
     unsafe {
         let mut u: libc::rusage = std::mem::zeroed();
         libc::getrusage(libc::RUSAGE_SELF, &mut u);
-        (u.ru_utime.tv_sec + u.ru_stime.tv_sec) as f64 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) as f64 / 1e6
+        (u.ru_utime.tv_sec + u.ru_stime.tv_sec) as f64
+            + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) as f64 / 1e6
     }
 }
 
@@ -38,8 +39,14 @@ struct Setup {
 }
 
 async fn setup(dir: &std::path::Path, operators: usize) -> Result<Setup> {
-    let net = Localnet::start(LocalnetConfig { rpc_port: 0, data_dir: dir.join("localnet"), slot_time: Duration::from_millis(400) }).await?;
-    let buyer_kp = read_keypair_file(&net.info.buyer_keypair).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let net = Localnet::start(LocalnetConfig {
+        rpc_port: 0,
+        data_dir: dir.join("localnet"),
+        slot_time: Duration::from_millis(400),
+    })
+    .await?;
+    let buyer_kp =
+        read_keypair_file(&net.info.buyer_keypair).map_err(|e| anyhow::anyhow!("{e}"))?;
     let buyer = ConcordClient::new(net.url.clone(), buyer_kp.insecure_clone());
     let market = buyer.market(&net.info.market()).await?;
     let unit = 10u64.pow(u32::from(market.state.mint_decimals));
@@ -48,18 +55,40 @@ async fn setup(dir: &std::path::Path, operators: usize) -> Result<Setup> {
         let p = dir.join(format!("operator-{}.json", i + 1));
         let kp = Keypair::new();
         write_keypair_file(&kp, &p).map_err(|e| anyhow::anyhow!("{e}"))?;
-        net.fund(&kp.pubkey(), 10_000_000_000, 10_000 * unit).await?;
+        net.fund(&kp.pubkey(), 10_000_000_000, 10_000 * unit)
+            .await?;
         paths.push(p);
     }
     paths.truncate(operators);
     for p in &paths {
         let kp = read_keypair_file(p).map_err(|e| anyhow::anyhow!("{e}"))?;
         let c = ConcordClient::new(net.url.clone(), kp.insecure_clone());
-        let spec = concord::NodeSpec { gpu_model: "bench".into(), vram_mib: 0, compute_capability: 0, backends: concord::constants::BACKEND_CPU };
+        let spec = concord::NodeSpec {
+            gpu_model: "bench".into(),
+            vram_mib: 0,
+            compute_capability: 0,
+            backends: concord::constants::BACKEND_CPU,
+        };
         // Enough stake for many concurrent slots.
-        c.send(&[ix::register_node(&market, &kp.pubkey(), &market.token_account_of(&kp.pubkey()), spec, 5_000 * unit)], &[&kp]).await?;
+        c.send(
+            &[ix::register_node(
+                &market,
+                &kp.pubkey(),
+                &market.token_account_of(&kp.pubkey()),
+                spec,
+                5_000 * unit,
+            )],
+            &[&kp],
+        )
+        .await?;
     }
-    Ok(Setup { net, buyer, buyer_kp, operators: paths, dir: dir.to_path_buf() })
+    Ok(Setup {
+        net,
+        buyer,
+        buyer_kp,
+        operators: paths,
+        dir: dir.to_path_buf(),
+    })
 }
 
 fn spec(n: u8, q: u8) -> JobSpec {
@@ -68,7 +97,11 @@ fn spec(n: u8, q: u8) -> JobSpec {
         params: KernelParams::Sha256Batch { count: 1, len: 32 },
         input_uri: data::inline_uri(&input),
         input_digest: data::sha256(&input),
-        requirements: Requirements { min_vram_mib: 0, min_compute_capability: 0, backends: concord::constants::BACKEND_CPU },
+        requirements: Requirements {
+            min_vram_mib: 0,
+            min_compute_capability: 0,
+            backends: concord::constants::BACKEND_CPU,
+        },
         replication: n,
         quorum: q,
         reward_per_worker: 1_000,
@@ -82,7 +115,10 @@ async fn protocol_cost(n: u8) -> Result<String> {
     let market = s.buyer.market(&s.net.info.market()).await?;
     let rent_of = |len: usize| s.buyer.rpc().get_minimum_balance_for_rent_exemption(len);
     let q = n / 2 + 1;
-    let h = s.buyer.submit_job(&s.net.info.market(), &s.buyer_kp, &spec(n, q)).await?;
+    let h = s
+        .buyer
+        .submit_job(&s.net.info.market(), &s.buyer_kp, &spec(n, q))
+        .await?;
     let job_bytes = concord::state::Job::size(n);
     let rent = rent_of(job_bytes).await?;
     let mut txs = 1u64; // create_job
@@ -93,23 +129,56 @@ async fn protocol_cost(n: u8) -> Result<String> {
     for p in &s.operators {
         let kp = read_keypair_file(p).map_err(|e| anyhow::anyhow!("{e}"))?;
         let c = ConcordClient::new(s.net.url.clone(), kp.insecure_clone());
-        c.send(&[ix::claim_job(&market, &h.address, &kp.pubkey())], &[&kp]).await?;
+        c.send(&[ix::claim_job(&market, &h.address, &kp.pubkey())], &[&kp])
+            .await?;
         let node = market.node_address(&kp.pubkey());
         let salt = [n; 32];
-        c.send(&[ix::commit_result(&market, &h.address, &kp.pubkey(), ix::commitment(&h.address, &node, &digest, &salt))], &[&kp]).await?;
+        c.send(
+            &[ix::commit_result(
+                &market,
+                &h.address,
+                &kp.pubkey(),
+                ix::commitment(&h.address, &node, &digest, &salt),
+            )],
+            &[&kp],
+        )
+        .await?;
         ops.push((c, kp, salt));
         txs += 2;
         sigs += 2;
     }
     for (c, kp, salt) in &ops {
-        c.send(&[ix::reveal_result(&market, &h.address, &kp.pubkey(), digest, *salt, "inline:AQ==".into())], &[kp]).await?;
+        c.send(
+            &[ix::reveal_result(
+                &market,
+                &h.address,
+                &kp.pubkey(),
+                digest,
+                *salt,
+                "inline:AQ==".into(),
+            )],
+            &[kp],
+        )
+        .await?;
         txs += 1;
         sigs += 1;
     }
     let job = h.fetch().await?;
-    s.buyer.send(&[ix::settle_job(&market, &h.address, &job)], &[]).await?;
+    s.buyer
+        .send(&[ix::settle_job(&market, &h.address, &job)], &[])
+        .await?;
     let buyer_ata = market.token_account_of(&s.buyer_kp.pubkey());
-    s.buyer.send(&[ix::close_job(&market, &h.address, &s.buyer_kp.pubkey(), &buyer_ata)], &[&s.buyer_kp]).await?;
+    s.buyer
+        .send(
+            &[ix::close_job(
+                &market,
+                &h.address,
+                &s.buyer_kp.pubkey(),
+                &buyer_ata,
+            )],
+            &[&s.buyer_kp],
+        )
+        .await?;
     txs += 2;
     sigs += 2;
     let min = 3 * u64::from(n) + 2;
@@ -120,13 +189,20 @@ async fn protocol_cost(n: u8) -> Result<String> {
 }
 
 fn tempdir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("concord-bench-{tag}-{}-{}", std::process::id(), rand_suffix()));
+    let d = std::env::temp_dir().join(format!(
+        "concord-bench-{tag}-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
 
 fn rand_suffix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
 }
 
 fn worker_config(s: &Setup, i: usize) -> WorkerConfig {
@@ -138,7 +214,9 @@ fn worker_config(s: &Setup, i: usize) -> WorkerConfig {
         backends: vec!["cpu".into()],
         max_concurrent_jobs: 16,
         max_input_bytes: 1 << 20,
-        publish: Publish::File { dir: d.join("public") },
+        publish: Publish::File {
+            dir: d.join("public"),
+        },
         data_dir: d,
         poll_interval_ms: 250,
         priority_fee: None,
@@ -165,26 +243,42 @@ async fn throughput(w: usize, n: u8, jobs: usize) -> Result<String> {
     }
     let t1 = (Instant::now(), cpu_seconds());
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let idle = ((cpu_seconds() - t1.1) / t1.0.elapsed().as_secs_f64() - net_idle).max(0.0) / w as f64;
-    let rpc_before: u64 = workers.iter().map(|(wk, _, _)| Metrics::get(&wk.metrics.rpc_requests)).sum();
+    let idle =
+        ((cpu_seconds() - t1.1) / t1.0.elapsed().as_secs_f64() - net_idle).max(0.0) / w as f64;
+    let rpc_before: u64 = workers
+        .iter()
+        .map(|(wk, _, _)| Metrics::get(&wk.metrics.rpc_requests))
+        .sum();
 
     let q = n / 2 + 1;
     let started = Instant::now();
     let mut handles = vec![];
     for _ in 0..jobs {
-        handles.push((s.buyer.submit_job(&s.net.info.market(), &s.buyer_kp, &spec(n, q)).await?, Instant::now()));
+        handles.push((
+            s.buyer
+                .submit_job(&s.net.info.market(), &s.buyer_kp, &spec(n, q))
+                .await?,
+            Instant::now(),
+        ));
     }
     let mut latencies = vec![];
     let mut pending: Vec<usize> = (0..handles.len()).collect();
     let market = s.buyer.market(&s.net.info.market()).await?;
     while !pending.is_empty() {
         let addrs: Vec<_> = pending.iter().map(|&i| handles[i].0.address).collect();
-        let accounts = s.buyer.accounts_batch::<concord::state::Job>(&addrs, "job").await?;
+        let accounts = s
+            .buyer
+            .accounts_batch::<concord::state::Job>(&addrs, "job")
+            .await?;
         let mut still = vec![];
         for (&i, acc) in pending.iter().zip(accounts) {
             match acc {
                 Some(j) if j.state.is_terminal() => {
-                    anyhow::ensure!(j.state == JobState::Settled && j.slots.iter().all(|s| s.status == SlotStatus::Paid), "job not settled cleanly");
+                    anyhow::ensure!(
+                        j.state == JobState::Settled
+                            && j.slots.iter().all(|s| s.status == SlotStatus::Paid),
+                        "job not settled cleanly"
+                    );
                     latencies.push(handles[i].1.elapsed().as_secs_f64());
                 }
                 Some(j) => {
@@ -201,7 +295,10 @@ async fn throughput(w: usize, n: u8, jobs: usize) -> Result<String> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let rpc_after: u64 = workers.iter().map(|(wk, _, _)| Metrics::get(&wk.metrics.rpc_requests)).sum();
+    let rpc_after: u64 = workers
+        .iter()
+        .map(|(wk, _, _)| Metrics::get(&wk.metrics.rpc_requests))
+        .sum();
     for (_, stop, task) in workers {
         let _ = stop.send(true);
         let _ = task.await;
@@ -222,9 +319,22 @@ async fn throughput(w: usize, n: u8, jobs: usize) -> Result<String> {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     concord_cli_silence();
-    let jobs: usize = std::env::args().skip_while(|a| a != "--jobs").nth(1).and_then(|v| v.parse().ok()).unwrap_or(200);
-    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-    out(&format!("Concord system benchmarks ({profile} build, {} CPUs)\n", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)));
+    let jobs: usize = std::env::args()
+        .skip_while(|a| a != "--jobs")
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    out(&format!(
+        "Concord system benchmarks ({profile} build, {} CPUs)\n",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    ));
     out("Protocol cost per job (all nodes agree; base fee 5 000 lamports per signature):\n");
     out("| N | Q | transactions | minimum 3N+2 | signatures | fees (lamports) | job account bytes | rent paid (lamports) | rent reclaimed on close |");
     out("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
