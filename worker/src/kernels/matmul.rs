@@ -240,6 +240,9 @@ mod tests {
             (64, 65, 63),
             (3, 129, 1),
             (9, 9, 257),
+            // several row tasks (MC = 64), row and column tails, K blocks (KC = 256)
+            (70, 33, 300),
+            (130, 290, 520),
         ] {
             let a = rand_f32(&mut rng, m * k);
             let b = rand_f32(&mut rng, k * n);
