@@ -80,7 +80,8 @@ impl JobSpec {
         Ok(rewards + fee)
     }
 
-    fn args(&self) -> CreateJobArgs {
+    /// The `create_job` arguments this spec encodes.
+    pub fn create_args(&self) -> CreateJobArgs {
         CreateJobArgs {
             kernel: self.params.kernel().id(),
             params: self.params.encode(),
@@ -184,7 +185,7 @@ impl ConcordClient {
         }
         for attempt in 0..5 {
             let id = info.state.next_job_id;
-            let ix = ix::create_job(&info, id, &buyer.pubkey(), &buyer_token, spec.args());
+            let ix = ix::create_job(&info, id, &buyer.pubkey(), &buyer_token, spec.create_args());
             match self.send(&[ix], &[buyer]).await {
                 Ok(signature) => {
                     return Ok(JobHandle {

@@ -369,7 +369,7 @@ async fn submit(app: &App, m: &MarketInfo, args: SubmitArgs) -> Result<()> {
     let mut market = m.clone();
     for attempt in 0..3 {
         let id = market.state.next_job_id;
-        let ix = ix::create_job(&market, id, &buyer, &buyer_token, spec_args(&spec));
+        let ix = ix::create_job(&market, id, &buyer, &buyer_token, spec.create_args());
         match app.sender.run(&app.out, vec![ix], &[&app.identity]).await {
             Ok(tx::Sent::SignedOnly) => return Ok(()),
             Ok(tx::Sent::Confirmed(signature)) => {
@@ -414,19 +414,6 @@ async fn submit(app: &App, m: &MarketInfo, args: SubmitArgs) -> Result<()> {
         }
     }
     bail!("another buyer kept taking the next job id; try again")
-}
-
-fn spec_args(spec: &JobSpec) -> concord::CreateJobArgs {
-    concord::CreateJobArgs {
-        kernel: spec.params.kernel().id(),
-        params: spec.params.encode(),
-        input_uri: spec.input_uri.clone(),
-        input_digest: spec.input_digest,
-        requirements: spec.requirements,
-        replication: spec.replication,
-        quorum: spec.quorum,
-        reward_per_worker: spec.reward_per_worker,
-    }
 }
 
 fn progress_line(j: &Job) -> String {

@@ -327,18 +327,9 @@ impl Rpc {
                 .and_then(|r| r.err())
                 .map(UiTransactionError::from),
             logs: details.as_ref().map(|d| d.logs.clone()),
-            accounts: None,
             units_consumed: details.as_ref().map(|d| d.units_consumed),
             loaded_accounts_data_size: details.as_ref().map(|d| d.loaded_accounts_data_size),
-            return_data: None,
-            inner_instructions: None,
-            replacement_blockhash: None,
-            fee: None,
-            pre_balances: None,
-            post_balances: None,
-            pre_token_balances: None,
-            post_token_balances: None,
-            loaded_addresses: None,
+            ..simulation_result(None)
         })
     }
 
@@ -392,7 +383,7 @@ impl Rpc {
                     let sim = self
                         .simulation(tx)
                         .await
-                        .unwrap_or_else(|_| empty_simulation(e.clone()));
+                        .unwrap_or_else(|_| simulation_result(Some(e.clone())));
                     return Err(preflight_failure(e.to_string(), sim));
                 }
             }
@@ -503,9 +494,10 @@ fn spl_token_2022_id() -> Pubkey {
     Pubkey::from_str_const("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
 }
 
-fn empty_simulation(err: TransactionError) -> RpcSimulateTransactionResult {
+/// A simulation result with only `err` set.
+fn simulation_result(err: Option<TransactionError>) -> RpcSimulateTransactionResult {
     RpcSimulateTransactionResult {
-        err: Some(err.into()),
+        err: err.map(Into::into),
         logs: None,
         accounts: None,
         units_consumed: None,
