@@ -1,0 +1,77 @@
+//! Outputs become readable only when published (at reveal time), through the worker's own HTTP
+//! endpoint, which also serves Prometheus metrics.
+
+use std::sync::Arc;
+
+use concord_worker::config::Publish;
+use concord_worker::metrics::Metrics;
+use concord_worker::publish;
+
+#[tokio::test]
+async fn http_endpoint_serves_published_outputs_and_metrics() {
+    let dir = std::env::temp_dir().join(format!("concord-publish-{}", std::process::id()));
+    let public = dir.join("public");
+    std::fs::create_dir_all(&dir).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let metrics = Arc::new(Metrics::default());
+    Metrics::inc(&metrics.jobs_paid);
+    tokio::spawn(publish::serve(
+        listener,
+        Some(public.clone()),
+        Arc::clone(&metrics),
+    ));
+    let base = format!("http://{addr}");
+    let cfg = Publish::Http {
+        dir: public.clone(),
+        bind: addr.to_string(),
+        public_base_url: base.clone(),
+    };
+
+    // Before publication the output does not exist on the endpoint.
+    let private = dir.join("private.bin");
+    std::fs::write(&private, b"the output").unwrap();
+    let job = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin";
+    let err = concord_client::data::fetch(&format!("{base}/{job}.bin"), 1 << 20)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("404"), "{err}");
+
+    let uri = publish::publish(&cfg, job, &private).unwrap();
+    assert_eq!(uri, format!("{base}/{job}.bin"));
+    assert_eq!(
+        concord_client::data::fetch(&uri, 1 << 20).await.unwrap(),
+        b"the output"
+    );
+    // Nothing but published outputs is reachable.
+    for bad in ["/../private.bin", "/.hidden.bin", "/private.bin"] {
+        assert!(
+            concord_client::data::fetch(&format!("{base}{bad}"), 1 << 20)
+                .await
+                .is_err(),
+            "{bad}"
+        );
+    }
+    let text = String::from_utf8(
+        concord_client::data::fetch(&format!("{base}/metrics"), 1 << 20)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        text.contains("# TYPE concord_jobs_paid_total counter\nconcord_jobs_paid_total 1\n"),
+        "{text}"
+    );
+
+    // File mode reveals a file:// URI to the published copy.
+    let file_uri = publish::publish(
+        &Publish::File {
+            dir: dir.join("files"),
+        },
+        job,
+        &private,
+    )
+    .unwrap();
+    assert!(file_uri.starts_with("file://") && file_uri.ends_with(&format!("files/{job}.bin")));
+    std::fs::remove_dir_all(dir).unwrap();
+}
