@@ -87,11 +87,21 @@ impl World {
         let job = self.pick_job(rng);
         let op_kp = self.ops[op_i].user.kp.insecure_clone();
         let buyer_kp = self.buyers[b_i].kp.insecure_clone();
-        Some(match rng.gen_range(0..16) {
+        Some(match rng.gen_range(0u8..20) {
+            16..=19 => return self.progress(rng).await,
             0 | 1 => {
-                let n = rng.gen_range(0..=4u8);
-                let q = rng.gen_range(0..=n + 1);
-                let reward = [0, UNIT, 5 * UNIT, u64::MAX / 3][rng.gen_range(0..4)];
+                // Mostly valid jobs (so lifecycles complete), sometimes anything.
+                let (n, q, reward) = if rng.gen_bool(0.7) {
+                    let n = rng.gen_range(1..=3u8);
+                    (n, n / 2 + 1, UNIT)
+                } else {
+                    let n = rng.gen_range(0..=4u8);
+                    (
+                        n,
+                        rng.gen_range(0..=n + 1),
+                        [0, UNIT, 5 * UNIT, u64::MAX / 3][rng.gen_range(0..4)],
+                    )
+                };
                 let next = self.env.next_job().await;
                 if !self.env.jobs.contains(&next) {
                     self.env.jobs.push(next);
@@ -234,6 +244,57 @@ impl World {
                 return None;
             }
         })
+    }
+
+    /// Moves a random live job one honest step forward (claim, commit, reveal or settle), so
+    /// sequences reach every terminal state, not only refusals.
+    async fn progress(&mut self, rng: &mut StdRng) -> Option<(Vec<Instruction>, Vec<Keypair>)> {
+        let live: Vec<Pubkey> = self
+            .env
+            .jobs
+            .iter()
+            .copied()
+            .filter(|j| self.job_states.get(j).is_some_and(|s| !s.is_terminal()))
+            .collect();
+        let j = *live.get(rng.gen_range(0..live.len().max(1)))?;
+        let acc = self.env.account(j).await?;
+        let job: Job =
+            anchor_lang::AccountDeserialize::try_deserialize(&mut acc.data.as_slice()).ok()?;
+        let holder = |o: &Operator| {
+            job.slots
+                .iter()
+                .find(|s| s.node == o.node)
+                .map(|s| s.status)
+        };
+        let i = rng.gen_range(0..self.ops.len());
+        let op = &self.ops[i];
+        let kp = op.user.kp.insecure_clone();
+        match (job.state, holder(op)) {
+            (JobState::Open, None) => {
+                Some((vec![self.env.claim_ix(&kp.pubkey(), op.node, j)], vec![kp]))
+            }
+            (JobState::Open | JobState::Running, Some(concord::state::SlotStatus::Claimed)) => {
+                let d = digest(1);
+                self.commits.insert((j, op.node), d);
+                let c = concord::state::commitment(&j, &op.node, &d, &salt_of(op));
+                Some((
+                    vec![self.env.commit_ix(&kp.pubkey(), op.node, j, c)],
+                    vec![kp],
+                ))
+            }
+            (JobState::Revealing, Some(concord::state::SlotStatus::Committed)) => {
+                let d = self
+                    .commits
+                    .get(&(j, op.node))
+                    .copied()
+                    .unwrap_or(digest(1));
+                Some((
+                    vec![self.env.reveal_ix(&kp.pubkey(), op.node, j, d, salt_of(op))],
+                    vec![kp],
+                ))
+            }
+            _ => Some((vec![self.env.settle_ix(j).await], vec![])),
+        }
     }
 
     /// Every check that follows a step.
