@@ -404,6 +404,13 @@ async fn random_instruction_sequences_keep_every_invariant() {
     for s in 0..sequences {
         let (g, b, t) = run_sequence(seed.wrapping_add(s), 60).await;
         (good, bad, terminal) = (good + g, bad + b, terminal + t);
+        if (s + 1) % 100 == 0 {
+            eprintln!(
+                "fuzz progress: {} sequences, {good} succeeded, {bad} refused, {terminal} terminal jobs, {:.0}s",
+                s + 1,
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     println!(
         "fuzz: {sequences} sequences × 60 steps from seed {seed:#x} in {:.1}s: {good} transactions succeeded, {bad} refused, {terminal} jobs reached a terminal state",
