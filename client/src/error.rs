@@ -133,10 +133,6 @@ pub fn program_error(code: u32) -> Option<ProgramErrorInfo> {
                     msg: e["msg"].as_str().unwrap_or_default().to_string(),
                 })
             })
-            .map(|mut e| {
-                e.name = to_pascal(&e.name);
-                e
-            })
             .collect()
     });
     if let Some(info) = table.iter().find(|e| e.code == code) {
@@ -182,24 +178,6 @@ pub fn program_error(code: u32) -> Option<ProgramErrorInfo> {
         name: format!("{anchor:?}"),
         msg: anchor.to_string(),
     })
-}
-
-fn to_pascal(s: &str) -> String {
-    if !s.contains('_') {
-        let mut c = s.chars();
-        return c
-            .next()
-            .map(|f| f.to_uppercase().chain(c).collect())
-            .unwrap_or_default();
-    }
-    s.split('_')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect::<String>())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -87,36 +87,33 @@ impl Localnet {
             chain: Arc::clone(&chain),
         });
         let server = tokio::spawn(server::serve(listener, rpc));
-        let mut net = Localnet {
-            addr,
-            url: url.clone(),
-            info: BootstrapInfo {
-                rpc_url: url.clone(),
-                program_id: String::new(),
-                market: String::new(),
-                market_id: 0,
-                mint: String::new(),
-                decimals: 0,
-                token_program: String::new(),
-                authority_keypair: PathBuf::new(),
-                mint_authority_keypair: PathBuf::new(),
-                buyer_keypair: PathBuf::new(),
-                operator_keypairs: vec![],
-            },
-            tasks: vec![clock, server],
-        };
         let funder = Keypair::new();
         let client = ConcordClient::new(url.clone(), funder.insecure_clone());
-        client
+        let funded = client
             .rpc()
             .request_airdrop(
                 &solana_sdk::signature::Signer::pubkey(&funder),
                 1_000_000_000_000,
             )
             .await
-            .map_err(|e| LocalnetError::Bootstrap(e.to_string()))?;
-        net.info = bootstrap::bootstrap(&client, &url, &config.data_dir).await?;
-        Ok(net)
+            .map_err(|e| LocalnetError::Bootstrap(e.to_string()));
+        let info = match funded {
+            Ok(_) => bootstrap::bootstrap(&client, &url, &config.data_dir).await,
+            Err(e) => Err(e),
+        };
+        let tasks = vec![clock, server];
+        match info {
+            Ok(info) => Ok(Localnet {
+                addr,
+                url,
+                info,
+                tasks,
+            }),
+            Err(e) => {
+                tasks.iter().for_each(JoinHandle::abort);
+                Err(e)
+            }
+        }
     }
 
     /// Gives `wallet` `lamports` of SOL and `tokens` (raw units) of the market's mint in its
