@@ -39,4 +39,9 @@ cargo run -q -p concord-idl --locked -- --check
 step "rustdoc without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p concord-client -p concord-localnet
 step "cargo test"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+# One closing line for the whole run: the sum over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"
