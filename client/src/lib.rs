@@ -43,6 +43,7 @@ pub mod ix;
 pub mod job;
 pub mod kernels;
 pub mod pda;
+pub mod spec;
 
 pub use client::{ClientStats, ConcordClient, SendOptions};
 pub use error::{ClientError, ProgramErrorInfo, Result};

@@ -152,15 +152,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let cfg = common.load()?;
             let (client, market, kp) = connect(&cfg).await?;
-            let (maj, min) = compute_capability
-                .split_once('.')
-                .unwrap_or((&compute_capability, "0"));
-            let cc: u16 = maj
-                .parse::<u16>()
-                .ok()
-                .zip(min.parse::<u16>().ok())
-                .map(|(a, b)| a * 10 + b)
-                .context("--compute-capability must look like 8.9")?;
+            let cc = concord_client::spec::parse_compute_capability(&compute_capability)?;
             let backends = cfg.backend_mask()?;
             let raw = parse_amount(&stake, market.state.mint_decimals)?;
             let spec = concord::NodeSpec {

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
-use concord::constants::{BACKEND_CPU, BACKEND_CUDA, MAX_GPU_MODEL_LEN};
+use concord::constants::MAX_GPU_MODEL_LEN;
 use concord::state::{Node, NodeStatus};
 use concord::NodeSpec;
 use concord_client::amount::{format_amount, parse_amount};
@@ -68,25 +68,7 @@ pub struct SpecArgs {
     backends: String,
 }
 
-pub fn parse_backends(s: &str) -> Result<u8> {
-    let mut mask = 0;
-    for b in s.split(',').map(str::trim) {
-        mask |= match b {
-            "cuda" => BACKEND_CUDA,
-            "cpu" => BACKEND_CPU,
-            other => bail!("unknown backend '{other}': use cuda, cpu or cuda,cpu"),
-        };
-    }
-    Ok(mask)
-}
-
-pub fn parse_cc(s: &str) -> Result<u16> {
-    let (maj, min) = s.split_once('.').unwrap_or((s, "0"));
-    match (maj.parse::<u16>(), min.parse::<u16>()) {
-        (Ok(a), Ok(b)) if b < 10 && a < 100 => Ok(a * 10 + b),
-        _ => bail!("compute capability '{s}' is not like 8.6 or 9.0"),
-    }
-}
+pub use concord_client::spec::{parse_backends, parse_compute_capability as parse_cc};
 
 impl SpecArgs {
     fn spec(&self) -> Result<NodeSpec> {

@@ -56,18 +56,19 @@ pub fn run(params: &KernelParams, input: &[u8]) -> Vec<u8> {
         }
         KernelParams::MlpF32 { batch, sizes } => {
             let f = to_f32(input);
-            let mut off = 0usize;
-            let mut layers = vec![];
-            for w in sizes.windows(2) {
-                let (i, o) = (w[0] as usize, w[1] as usize);
-                layers.push((w[0], w[1], off, off + i * o));
-                off += i * o + o;
-            }
-            let mut x = f[off..off + *batch as usize * sizes[0] as usize].to_vec();
-            for (inp, out, wo, bo) in layers {
-                let mut y = matmul_f32(&x, &f[wo..wo + (inp * out) as usize], *batch, out, inp);
+            let (layers, x_off) = crate::kernels::mlp::layout(sizes);
+            let mut x = f[x_off..x_off + (*batch * sizes[0]) as usize].to_vec();
+            for l in layers {
+                let (inp, out) = (l.inputs as u32, l.outputs as u32);
+                let mut y = matmul_f32(
+                    &x,
+                    &f[l.weights..l.weights + l.inputs * l.outputs],
+                    *batch,
+                    out,
+                    inp,
+                );
                 // SAFETY: y is batch×out, the bias has out entries.
-                unsafe { concord_emu_bias_relu(y.as_mut_ptr(), f[bo..].as_ptr(), *batch, out) };
+                unsafe { concord_emu_bias_relu(y.as_mut_ptr(), f[l.bias..].as_ptr(), *batch, out) };
                 x = y;
             }
             f32_bytes(&x)

@@ -172,21 +172,22 @@ impl CudaBackend {
             }
             KernelParams::MlpF32 { batch, sizes } => {
                 let f = to_f32(input);
-                let mut off = 0usize;
-                let mut layers = vec![];
-                for w in sizes.windows(2) {
-                    layers.push((w[0], w[1], off, off + (w[0] * w[1]) as usize));
-                    off += (w[0] * w[1] + w[1]) as usize;
-                }
-                let mut x = f[off..off + (*batch * sizes[0]) as usize].to_vec();
-                for (inp, out, wo, bo) in layers {
-                    let mut dy =
-                        self.matmul_f32(&x, &f[wo..wo + (inp * out) as usize], *batch, out, inp)?;
-                    let db = s.clone_htod(&f[bo..bo + out as usize]).map_err(e)?;
-                    let mut l = s.launch_builder(&self.funcs[2]);
-                    l.arg(&mut dy).arg(&db).arg(batch).arg(&out);
+                let (layers, x_off) = crate::kernels::mlp::layout(sizes);
+                let mut x = f[x_off..x_off + (*batch * sizes[0]) as usize].to_vec();
+                for l in layers {
+                    let (inp, out) = (l.inputs as u32, l.outputs as u32);
+                    let mut dy = self.matmul_f32(
+                        &x,
+                        &f[l.weights..l.weights + l.inputs * l.outputs],
+                        *batch,
+                        out,
+                        inp,
+                    )?;
+                    let db = s.clone_htod(&f[l.bias..l.bias + l.outputs]).map_err(e)?;
+                    let mut launch = s.launch_builder(&self.funcs[2]);
+                    launch.arg(&mut dy).arg(&db).arg(batch).arg(&out);
                     // SAFETY: dy is batch×out, db has out entries.
-                    unsafe { l.launch(Self::grid1(batch * out, 256)) }.map_err(e)?;
+                    unsafe { launch.launch(Self::grid1(batch * out, 256)) }.map_err(e)?;
                     x = s.clone_dtoh(&dy).map_err(e)?;
                 }
                 f32_bytes(&x)

@@ -15,21 +15,48 @@ pub fn relu(v: f32) -> f32 {
     }
 }
 
+/// Where one layer's parameters sit in the input blob (offsets in floats).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layer {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub weights: usize,
+    pub bias: usize,
+}
+
+/// The layers of a network with widths `sizes`, and the offset of the input batch X.
+pub fn layout(sizes: &[u32]) -> (Vec<Layer>, usize) {
+    let mut off = 0;
+    let layers = sizes
+        .windows(2)
+        .map(|w| {
+            let (inputs, outputs) = (w[0] as usize, w[1] as usize);
+            let layer = Layer {
+                inputs,
+                outputs,
+                weights: off,
+                bias: off + inputs * outputs,
+            };
+            off += inputs * outputs + outputs;
+            layer
+        })
+        .collect();
+    (layers, off)
+}
+
 /// Runs the network; `floats` is the whole input blob.
 pub fn mlp_f32(floats: &[f32], batch: usize, sizes: &[u32]) -> Vec<f32> {
-    let sizes: Vec<usize> = sizes.iter().map(|&s| s as usize).collect();
-    let mut layers = vec![];
-    let mut off = 0;
-    for w in sizes.windows(2) {
-        let (inp, out) = (w[0], w[1]);
-        let weights = &floats[off..off + inp * out];
-        off += inp * out;
-        let bias = &floats[off..off + out];
-        off += out;
-        layers.push((inp, out, weights, bias));
-    }
-    let mut x = floats[off..off + batch * sizes[0]].to_vec();
-    for (inp, out, weights, bias) in layers {
+    let (layers, x_off) = layout(sizes);
+    let mut x = floats[x_off..x_off + batch * sizes[0] as usize].to_vec();
+    for Layer {
+        inputs: inp,
+        outputs: out,
+        weights: wo,
+        bias: bo,
+    } in layers
+    {
+        let weights = &floats[wo..wo + inp * out];
+        let bias = &floats[bo..bo + out];
         let mut y = matmul_f32(&x, weights, batch, out, inp);
         for row in y.chunks_mut(out) {
             for (v, b) in row.iter_mut().zip(bias) {
