@@ -176,10 +176,57 @@ impl World {
                 };
                 (vec![ix], vec![buyer_kp])
             }
-            11 => (
-                vec![self.env.deposit_ix(&self.ops[op_i], amount)],
-                vec![op_kp],
-            ),
+            11 => match rng.gen_range(0..4) {
+                0 => (
+                    vec![self.env.deposit_ix(&self.ops[op_i], amount)],
+                    vec![op_kp],
+                ),
+                1 => {
+                    let mut spec = gpu_spec();
+                    spec.vram_mib = rng.gen_range(0..100_000);
+                    spec.backends = rng.gen_range(0..4);
+                    (
+                        vec![self.env.update_node_ix(&self.ops[op_i], spec)],
+                        vec![op_kp],
+                    )
+                }
+                2 => {
+                    // A newcomer registers with a random stake.
+                    let user = self.env.user(300 * UNIT).await;
+                    let ix = self.env.register_ix(
+                        &user.key(),
+                        user.token,
+                        gpu_spec(),
+                        amount.min(300 * UNIT),
+                    );
+                    let node = node_pda(&self.env.market, &user.key());
+                    self.env.nodes.push(node);
+                    let kp = user.kp.insecure_clone();
+                    self.ops.push(Operator { user, node });
+                    (vec![ix], vec![kp])
+                }
+                _ => {
+                    // Someone creates another market over the same mint: this one must not move.
+                    let a = Keypair::new();
+                    self.env.airdrop(&a.pubkey(), 1_000_000_000).await;
+                    let market = market_pda(&a.pubkey(), 7);
+                    let ix = Env::ix(
+                        concord::accounts::CreateMarket {
+                            authority: a.pubkey(),
+                            market,
+                            mint: self.env.mint,
+                            vault: vault_pda(&market),
+                            token_program: self.env.token_program,
+                            system_program: anchor_lang::system_program::ID,
+                        },
+                        concord::instruction::CreateMarket {
+                            market_id: 7,
+                            params: default_params(),
+                        },
+                    );
+                    (vec![ix], vec![a])
+                }
+            },
             12 => {
                 let ix = match rng.gen_range(0..3) {
                     0 => self.env.unbond_ix(&self.ops[op_i]),
@@ -373,10 +420,11 @@ async fn run_sequence(seed: u64, steps: usize) -> (u32, u32, usize) {
     let mut w = World::new(&mut rng).await;
     let (mut good, mut bad) = (0, 0);
     for _ in 0..steps {
-        let before = w.env.snapshot().await;
+        // The action may set things up first (a newcomer's wallet): snapshot after that.
         let Some((ixs, signers)) = w.action(&mut rng).await else {
             continue;
         };
+        let before = w.env.snapshot().await;
         let refs: Vec<&Keypair> = signers.iter().collect();
         let ok = w.env.send(&ixs, &refs).await.is_ok(); // the harness checks the invariant
         if ok {
