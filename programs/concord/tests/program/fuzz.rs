@@ -402,6 +402,9 @@ impl World {
             self.job_states.insert(j, job.state);
         }
         for n in self.env.nodes.clone() {
+            if self.env.account(n).await.is_none() {
+                continue; // a registration that was refused
+            }
             let node = self.env.node(n).await;
             let unbonding = matches!(node.status, NodeStatus::Unbonding { .. });
             let was = self.node_unbonding.insert(n, unbonding).unwrap_or(false);
