@@ -258,7 +258,12 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         if args.kill_worker && !killed {
             let victim = args.dishonest; // an honest worker
             let journal = Journal::open(&workers[victim].cfg.data_dir.join("journal"))?;
-            if journal.all().iter().any(|e| e.step == Step::Committed) {
+            // Mid-job: it has committed (and maybe revealed) but the job has not settled for it.
+            if journal
+                .all()
+                .iter()
+                .any(|e| matches!(e.step, Step::Committed | Step::Revealed))
+            {
                 workers[victim].task.abort();
                 let (t, g) = workers[victim].worker.client_stats().get();
                 retired = (retired.0 + t, retired.1 + g);
