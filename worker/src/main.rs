@@ -239,21 +239,17 @@ async fn connect(
 
 async fn serve(cfg: WorkerConfig) -> Result<()> {
     let worker = Worker::new(cfg.clone())?;
-    let public_dir = match &cfg.publish {
-        Publish::Http { dir, bind, .. } => {
-            let l = tokio::net::TcpListener::bind(bind)
-                .await
-                .with_context(|| format!("cannot listen on {bind}"))?;
-            tracing::info!(%bind, "serving published outputs and /metrics");
-            tokio::spawn(publish::serve(
-                l,
-                Some(dir.clone()),
-                Arc::clone(&worker.metrics),
-            ));
-            Some(dir.clone())
-        }
-        Publish::File { .. } => None,
-    };
+    if let Publish::Http { dir, bind, .. } = &cfg.publish {
+        let l = tokio::net::TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?;
+        tracing::info!(%bind, "serving published outputs and /metrics");
+        tokio::spawn(publish::serve(
+            l,
+            Some(dir.clone()),
+            Arc::clone(&worker.metrics),
+        ));
+    }
     if let Some(addr) = &cfg.metrics_addr {
         let l = tokio::net::TcpListener::bind(addr)
             .await
@@ -261,7 +257,6 @@ async fn serve(cfg: WorkerConfig) -> Result<()> {
         tracing::info!(%addr, "serving /metrics");
         tokio::spawn(publish::serve(l, None, Arc::clone(&worker.metrics)));
     }
-    let _ = public_dir;
     let (stop, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -165,8 +165,9 @@ unsafe fn micro_tile_fma(
 fn fma_row(acc: &mut [f32], a: f32, b: &[f32]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports FMA, checked just above.
+        if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2")
+        {
+            // SAFETY: the CPU supports FMA and AVX2 (both enabled on fma_row_x86), checked above.
             unsafe { fma_row_x86(acc, a, b) };
             return;
         }
