@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::program_pack::Pack;
-use anchor_lang::system_program::{self, CreateAccount};
+use anchor_lang::system_program::{self, Allocate, Assign, CreateAccount, Transfer};
 use anchor_spl::token_2022::spl_token_2022::{
     self,
     extension::{BaseStateWithExtensions, ExtensionType, StateWithExtensions},
@@ -14,7 +14,7 @@ use crate::state::{Market, MarketParams};
 
 /// Token-2022 mint extensions that break the vault's accounting or let a third party move,
 /// freeze or hold back its tokens.
-const REJECTED_EXTENSIONS: [ExtensionType; 8] = [
+const REJECTED_EXTENSIONS: [ExtensionType; 9] = [
     // transfers deliver less than `amount`
     ExtensionType::TransferFeeConfig,
     // arbitrary code on every transfer, which can fail them at will
@@ -30,6 +30,9 @@ const REJECTED_EXTENSIONS: [ExtensionType; 8] = [
     ExtensionType::Pausable,
     // new accounts, the vault among them, may start frozen
     ExtensionType::DefaultAccountState,
+    // at supply 0 the mint can be closed and re-created at the same address with any of the
+    // extensions above (a permanent delegate, say), while the ledgers still show the stake
+    ExtensionType::MintCloseAuthority,
 ];
 
 /// Creates a market with its vault; the signer becomes its authority.
@@ -96,27 +99,72 @@ impl CreateMarket<'_> {
         Ok(())
     }
 
+    /// Creates the vault PDA as a token account. An address that already holds lamports (anyone
+    /// can send SOL to a PDA before it exists) cannot go through `create_account`; it is topped
+    /// up to the rent minimum, allocated and assigned instead, so pre-funding cannot block the
+    /// market's creation.
     fn create_vault(&self, len: usize, vault_bump: u8) -> Result<()> {
         let market_key = self.market.key();
         let vault_seeds: &[&[u8]] = &[VAULT_SEED, market_key.as_ref(), &[vault_bump]];
-        let lamports = Rent::get()?.minimum_balance(len);
-        system_program::create_account(
-            CpiContext::new_with_signer(
-                self.system_program.key(),
-                CreateAccount {
-                    from: self.authority.to_account_info(),
-                    to: self.vault.to_account_info(),
-                },
-                &[vault_seeds],
-            ),
-            lamports,
-            len as u64,
-            &self.token_program.key(),
-        )?;
+        let vault = self.vault.to_account_info();
+        let rent = Rent::get()?.minimum_balance(len);
+        let token_program = self.token_program.key();
+        let system = self.system_program.key();
+        if vault.lamports() == 0 {
+            system_program::create_account(
+                CpiContext::new_with_signer(
+                    system,
+                    CreateAccount {
+                        from: self.authority.to_account_info(),
+                        to: vault.clone(),
+                    },
+                    &[vault_seeds],
+                ),
+                rent,
+                len as u64,
+                &token_program,
+            )?;
+        } else {
+            // Only a system-owned, empty account can be taken over this way; anything else at
+            // the PDA's address is refused by the system program's allocate/assign below.
+            let top_up = rent.saturating_sub(vault.lamports());
+            if top_up > 0 {
+                system_program::transfer(
+                    CpiContext::new(
+                        system,
+                        Transfer {
+                            from: self.authority.to_account_info(),
+                            to: vault.clone(),
+                        },
+                    ),
+                    top_up,
+                )?;
+            }
+            system_program::allocate(
+                CpiContext::new_with_signer(
+                    system,
+                    Allocate {
+                        account_to_allocate: vault.clone(),
+                    },
+                    &[vault_seeds],
+                ),
+                len as u64,
+            )?;
+            system_program::assign(
+                CpiContext::new_with_signer(
+                    system,
+                    Assign {
+                        account_to_assign: vault.clone(),
+                    },
+                    &[vault_seeds],
+                ),
+                &token_program,
+            )?;
+        }
         token_interface::initialize_account3(CpiContext::new(
-            self.token_program.key(),
+            token_program,
             InitializeAccount3 {
-                account: self.vault.to_account_info(),
+                account: vault,
                 mint: self.mint.to_account_info(),
                 authority: self.market.to_account_info(),
             },

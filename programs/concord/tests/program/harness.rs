@@ -873,6 +873,7 @@ pub enum ExtInit {
     PermanentDelegate,
     NonTransferable,
     MintClose,
+    MetadataPointer,
 }
 
 impl ExtInit {
@@ -883,6 +884,7 @@ impl ExtInit {
             ExtInit::PermanentDelegate => E::PermanentDelegate,
             ExtInit::NonTransferable => E::NonTransferable,
             ExtInit::MintClose => E::MintCloseAuthority,
+            ExtInit::MetadataPointer => E::MetadataPointer,
         }
     }
 
@@ -902,6 +904,14 @@ impl ExtInit {
             ExtInit::PermanentDelegate => ti::initialize_permanent_delegate(program, mint, authority),
             ExtInit::NonTransferable => ti::initialize_non_transferable_mint(program, mint),
             ExtInit::MintClose => ti::initialize_mint_close_authority(program, mint, Some(authority)),
+            ExtInit::MetadataPointer => {
+                spl_token_2022::extension::metadata_pointer::instruction::initialize(
+                    program,
+                    mint,
+                    Some(*authority),
+                    Some(*mint),
+                )
+            }
         }
         .unwrap()
     }

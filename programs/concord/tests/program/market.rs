@@ -3,6 +3,7 @@
 
 use crate::harness::*;
 use anchor_lang::prelude::Pubkey;
+use anchor_spl::token::spl_token;
 use anchor_spl::token_2022::spl_token_2022;
 use concord::errors::ConcordError as E;
 use concord::state::JobState;
@@ -268,6 +269,8 @@ async fn token_2022_mints_with_accounting_breaking_extensions_are_rejected() {
         ExtInit::TransferFee,
         ExtInit::PermanentDelegate,
         ExtInit::NonTransferable,
+        // closable at supply 0, then re-creatable at the same address with a permanent delegate
+        ExtInit::MintClose,
     ] {
         let (mut env, res) = market_over_token_2022_mint(&[ext]).await;
         let err = res.expect_err("must be rejected");
@@ -280,7 +283,7 @@ async fn token_2022_mints_with_accounting_breaking_extensions_are_rejected() {
         assert!(env.account(env.vault).await.is_none());
     }
     // A harmless extension is fine, and the market works end to end.
-    let (mut env, res) = market_over_token_2022_mint(&[ExtInit::MintClose]).await;
+    let (mut env, res) = market_over_token_2022_mint(&[ExtInit::MetadataPointer]).await;
     res.unwrap();
     let buyer = env.user(100 * UNIT).await;
     let op = env.operator(200 * UNIT, 0).await;
@@ -290,6 +293,29 @@ async fn token_2022_mints_with_accounting_breaking_extensions_are_rejected() {
     env.reveal(&op, job, digest(1)).await.unwrap();
     env.settle(job).await.unwrap();
     assert_eq!(env.node(op.node).await.earnings, REWARD);
+}
+
+#[tokio::test]
+async fn market_creation_survives_a_pre_funded_vault_address() {
+    // Anyone can send lamports to the vault PDA's address before the market exists: less than
+    // the rent minimum, and more than it.
+    for lamports in [890_880u64, 5_000_000] {
+        let mut env = Env::bare(spl_token::ID).await;
+        env.create_mint_plain().await;
+        let vault = env.vault;
+        env.airdrop(&vault, lamports).await;
+        env.create_market_with(default_params())
+            .await
+            .expect("a pre-funded vault address must not block create_market");
+        let account = env.account(vault).await.unwrap();
+        assert_eq!(account.owner, spl_token::ID);
+        assert!(account.lamports >= lamports);
+        assert_eq!(env.balance(vault).await, 0);
+        // The market works: a node stakes into the vault.
+        let op = env.operator(200 * UNIT, 0).await;
+        assert_eq!(env.balance(vault).await, 200 * UNIT);
+        assert_eq!(env.node(op.node).await.stake, 200 * UNIT);
+    }
 }
 
 #[tokio::test]
