@@ -16,9 +16,29 @@ pub const NODE_SEED: &[u8] = b"node";
 pub const JOB_SEED: &[u8] = b"job";
 
 /// Domain separator of result commitments:
-/// `sha256("concord-commit-v1" ‖ job ‖ node ‖ digest ‖ salt)`.
+/// `sha256("concord-commit-v2" ‖ job ‖ node ‖ digest ‖ salt)`.
 #[constant]
-pub const COMMIT_DOMAIN: &[u8] = b"concord-commit-v1";
+pub const COMMIT_DOMAIN: &[u8] = b"concord-commit-v2";
+/// Domain separator of the draw's seed: `sha256("concord-draw-v2" ‖ slot hash ‖ job)`.
+#[constant]
+pub const DRAW_DOMAIN: &[u8] = b"concord-draw-v2";
+
+/// Backups drawn after a job's seats, to take over seats whose holders do not commit.
+#[constant]
+pub const MAX_BACKUPS: usize = 3;
+/// Picks a draw makes at most (eligible or skipped).
+#[constant]
+pub const MAX_DRAW_ATTEMPTS: u32 = 32;
+/// Bounds of `MarketParams::draw_horizon_slots`. SlotHashes keeps 512 slots.
+pub const MIN_DRAW_HORIZON_SLOTS: u64 = 2;
+pub const MAX_DRAW_HORIZON_SLOTS: u64 = 512;
+/// Upper bound of `MarketParams::max_reassignments`.
+pub const MAX_REASSIGNMENTS: u8 = 3;
+/// Upper bound of `MarketParams::collateral_bps` (collateral up to 5× the reward).
+pub const MAX_COLLATERAL_BPS: u32 = 50_000;
+/// Prices and asks are in token base units per this many work units.
+#[constant]
+pub const WORK_UNIT_SCALE: u64 = 1_000_000_000;
 
 /// Upper bound of `Market::fee_bps` (10 %).
 #[constant]
@@ -28,10 +48,10 @@ pub const BPS_DENOMINATOR: u128 = 10_000;
 /// Upper bound of a market's `max_replication` and of any job's N.
 #[constant]
 pub const MAX_REPLICATION: u8 = 7;
-/// Shortest allowed claim, execution, reveal or unbonding window, in seconds.
+/// Shortest allowed execution, reveal or unbonding window, in seconds.
 #[constant]
 pub const MIN_WINDOW_SECS: i64 = 10;
-/// Longest allowed claim, execution, reveal or unbonding window, in seconds (30 days).
+/// Longest allowed execution, reveal or unbonding window, in seconds (30 days).
 #[constant]
 pub const MAX_WINDOW_SECS: i64 = 30 * 24 * 60 * 60;
 

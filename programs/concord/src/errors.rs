@@ -13,8 +13,14 @@ pub enum ConcordError {
     InvalidMaxReplication,
     #[msg("A window is outside the allowed bounds")]
     InvalidWindow,
-    #[msg("collateral_per_slot must be positive and no greater than min_stake")]
+    #[msg("min_collateral must be positive and at most min_stake; collateral_bps at most 50000")]
     InvalidCollateral,
+    #[msg("draw_horizon_slots must be between 2 and 512")]
+    InvalidDrawHorizon,
+    #[msg("max_reassignments must be at most 3")]
+    InvalidReassignments,
+    #[msg("This parameter is fixed at market creation")]
+    ImmutableParameter,
     #[msg("Amount must be positive")]
     ZeroAmount,
 
@@ -43,6 +49,14 @@ pub enum ConcordError {
     WrongMarket,
     #[msg("Insufficient treasury balance")]
     InsufficientTreasury,
+    #[msg("The vault holds no surplus")]
+    NoSurplus,
+    #[msg("Account is not the market's pool")]
+    WrongPool,
+    #[msg("The pool is full: no more nodes can be available in this market")]
+    PoolFull,
+    #[msg("Pool entry does not match the node")]
+    PoolEntryMismatch,
 
     // --- nodes ---------------------------------------------------------------------------
     #[msg("GPU model name is longer than 32 bytes")]
@@ -55,11 +69,11 @@ pub enum ConcordError {
     NodeNotUnbonding,
     #[msg("Unbonding window has not elapsed")]
     UnbondingNotElapsed,
-    #[msg("Node still holds job slots")]
-    NodeHasActiveSlots,
+    #[msg("Node still holds job seats")]
+    NodeHasActiveSeats,
     #[msg("Insufficient stake")]
     InsufficientStake,
-    #[msg("Not enough free stake to lock collateral for a slot")]
+    #[msg("Not enough free stake to lock collateral for a seat")]
     InsufficientFreeStake,
     #[msg("Insufficient earnings")]
     InsufficientEarnings,
@@ -71,6 +85,12 @@ pub enum ConcordError {
     UnknownKernel,
     #[msg("Kernel parameters longer than 64 bytes")]
     ParamsTooLong,
+    #[msg("Kernel parameters do not decode, or describe no work or too much")]
+    InvalidParams,
+    #[msg("Requirements are out of range")]
+    InvalidRequirements,
+    #[msg("The market's fee differs from the fee the buyer agreed to")]
+    FeeChanged,
     #[msg("URI is empty or longer than 200 bytes")]
     InvalidUri,
     #[msg("Replication must be between 1 and the market's max_replication")]
@@ -83,17 +103,19 @@ pub enum ConcordError {
     WrongJobId,
     #[msg("The job is not in the state this action needs")]
     InvalidJobState,
-    #[msg("The job already has claims")]
-    JobHasClaims,
-    #[msg("The claim window has closed")]
-    ClaimWindowClosed,
-    #[msg("All slots of the job are taken")]
-    JobFull,
-    #[msg("This node already holds a slot of this job")]
-    DuplicateClaim,
-    #[msg("This node holds no slot of this job")]
-    SlotNotFound,
-    #[msg("This slot has already committed")]
+    #[msg("A job can be cancelled only in its creation slot; after that it is drawn, or expires with a full refund")]
+    CancelWindowClosed,
+    #[msg("The job cannot be staffed (past its draw horizon, or too few eligible nodes): crank draw_job to expire it")]
+    DrawUnstaffed,
+    #[msg("The job has been drawn already")]
+    AlreadyDrawn,
+    #[msg("The draw needs a slot after the job's creation slot")]
+    DrawTooEarly,
+    #[msg("The job's slot hash is not in the SlotHashes sysvar")]
+    SlotHashUnavailable,
+    #[msg("This node holds no seat of this job")]
+    SeatNotFound,
+    #[msg("This seat has already committed")]
     AlreadyCommitted,
     #[msg("The commit window has closed")]
     CommitWindowClosed,
@@ -101,11 +123,11 @@ pub enum ConcordError {
     RevealNotOpen,
     #[msg("The reveal window has closed")]
     RevealWindowClosed,
-    #[msg("This slot has not committed, or has already revealed")]
+    #[msg("This seat has not committed, or has already revealed")]
     NotCommitted,
     #[msg("Revealed digest and salt do not match the commitment")]
     CommitmentMismatch,
-    #[msg("Node accounts do not match the job's slots (count, order or identity)")]
+    #[msg("Node accounts do not match the job's seats or draw (count, order or identity)")]
     NodeAccountsMismatch,
     #[msg("The job is not in a terminal state")]
     JobNotTerminal,

@@ -2,7 +2,8 @@
 
 use anchor_lang::prelude::*;
 
-use crate::state::{JobState, MarketParams, NodeSpec, SlotStatus};
+use crate::draw::Skip;
+use crate::state::{JobState, MarketParams, NodeSpec, SeatStatus};
 
 #[event]
 #[derive(Debug, Clone)]
@@ -12,6 +13,7 @@ pub struct MarketCreated {
     pub market_id: u64,
     pub mint: Pubkey,
     pub vault: Pubkey,
+    pub pool: Pubkey,
     pub params: MarketParams,
 }
 
@@ -40,11 +42,36 @@ pub struct TreasuryWithdrawn {
 
 #[event]
 #[derive(Debug, Clone)]
+pub struct SurplusSwept {
+    pub market: Pubkey,
+    pub amount: u64,
+    pub treasury: u64,
+}
+
+#[event]
+#[derive(Debug, Clone)]
 pub struct NodeRegistered {
     pub market: Pubkey,
     pub node: Pubkey,
     pub operator: Pubkey,
     pub spec: NodeSpec,
+    pub ask: u64,
+}
+
+#[event]
+#[derive(Debug, Clone)]
+pub struct NodeAvailabilitySet {
+    pub node: Pubkey,
+    pub available: bool,
+    /// Whether the node is in the draw's pool now (available and not unbonding).
+    pub in_pool: bool,
+}
+
+#[event]
+#[derive(Debug, Clone)]
+pub struct NodeAskSet {
+    pub node: Pubkey,
+    pub ask: u64,
 }
 
 #[event]
@@ -97,18 +124,44 @@ pub struct JobCreated {
     pub replication: u8,
     pub quorum: u8,
     pub reward_per_worker: u64,
+    pub work_units: u64,
+    pub price: u64,
     pub fee: u64,
     pub escrow: u64,
-    pub claim_deadline: i64,
+    pub created_slot: u64,
 }
 
+/// The committee of a job was drawn.
 #[event]
 #[derive(Debug, Clone)]
-pub struct JobClaimed {
+pub struct JobDrawn {
+    pub job: Pubkey,
+    pub seed: [u8; 32],
+    /// Seat holders, in seat order.
+    pub seats: Vec<Pubkey>,
+    pub backups: Vec<Pubkey>,
+    /// Picks made, skipped ones included.
+    pub attempts: u32,
+    pub commit_deadline: i64,
+}
+
+/// A picked node was passed over by a draw.
+#[event]
+#[derive(Debug, Clone)]
+pub struct SkippedNode {
     pub job: Pubkey,
     pub node: Pubkey,
-    pub slot: u8,
-    pub collateral: u64,
+    pub reason: Skip,
+}
+
+/// A seat whose holder did not commit went to a backup.
+#[event]
+#[derive(Debug, Clone)]
+pub struct SeatReassigned {
+    pub job: Pubkey,
+    pub seat: u8,
+    pub from: Pubkey,
+    pub to: Pubkey,
 }
 
 #[event]
@@ -139,10 +192,10 @@ pub struct JobStateChanged {
 
 #[event]
 #[derive(Debug, Clone)]
-pub struct SlotSettled {
+pub struct SeatSettled {
     pub job: Pubkey,
     pub node: Pubkey,
-    pub outcome: SlotStatus,
+    pub outcome: SeatStatus,
     /// Reward credited (Paid) or collateral slashed (Slashed); 0 when Released.
     pub amount: u64,
 }
@@ -166,4 +219,12 @@ pub struct JobFinalized {
 pub struct JobClosed {
     pub job: Pubkey,
     pub refund: u64,
+}
+
+/// A terminal job's pending refund reached the buyer's refund account.
+#[event]
+#[derive(Debug, Clone)]
+pub struct RefundDelivered {
+    pub job: Pubkey,
+    pub amount: u64,
 }

@@ -1,16 +1,20 @@
 //! # Concord on-chain program
 //!
-//! A decentralized GPU compute market: buyers escrow SPL tokens for jobs, staked nodes claim
-//! slots, commit and reveal the digest of their output, and a permissionless crank settles the
-//! job by quorum. See `PROTOCOL.md` and `docs/program.md` for the contract this implements.
+//! A decentralized GPU compute market: buyers escrow SPL tokens for jobs; the program draws each
+//! job's committee at random, weighted by stake, from the market's pool of available nodes; the
+//! seat holders commit and reveal the digest of their output, and the reveal that completes the
+//! set settles the job by quorum. See `docs/protocol.md` for the protocol this implements and
+//! `docs/program.md` for the program's reference.
 #![allow(unexpected_cfgs)]
 
 use anchor_lang::prelude::*;
 
 pub mod constants;
+pub mod draw;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod pricing;
 pub mod settlement;
 pub mod state;
 pub mod transfers;
@@ -59,11 +63,22 @@ pub mod concord {
         WithdrawTreasury::handle(ctx, amount)
     }
 
+    /// Moves tokens sent to the vault from outside the protocol into the treasury (authority).
+    pub fn sweep_surplus(ctx: Context<SweepSurplus>) -> Result<()> {
+        SweepSurplus::handle(ctx)
+    }
+
     // --- nodes (operator) ------------------------------------------------------------------
 
-    /// Registers the signer's node with its spec and an initial stake.
-    pub fn register_node(ctx: Context<RegisterNode>, spec: NodeSpec, stake: u64) -> Result<()> {
-        RegisterNode::handle(ctx, spec, stake)
+    /// Registers the signer's node with its spec, an initial stake and its ask; the node is
+    /// available (in the draw's pool) at once.
+    pub fn register_node(
+        ctx: Context<RegisterNode>,
+        spec: NodeSpec,
+        stake: u64,
+        ask: u64,
+    ) -> Result<()> {
+        RegisterNode::handle(ctx, spec, stake, ask)
     }
 
     /// Replaces the node's hardware spec.
@@ -71,17 +86,27 @@ pub mod concord {
         UpdateNode::handle(ctx, spec)
     }
 
+    /// Puts the node into the draw's pool (`true`) or takes it out (`false`).
+    pub fn set_available(ctx: Context<SetAvailable>, available: bool) -> Result<()> {
+        SetAvailable::handle(ctx, available)
+    }
+
+    /// Sets the lowest price the node accepts (base units per 10⁹ work units).
+    pub fn set_ask(ctx: Context<SetAsk>, ask: u64) -> Result<()> {
+        SetAsk::handle(ctx, ask)
+    }
+
     /// Adds `amount` to the node's stake.
     pub fn deposit_stake(ctx: Context<DepositStake>, amount: u64) -> Result<()> {
         DepositStake::handle(ctx, amount)
     }
 
-    /// Starts unbonding: no new claims from now on.
+    /// Starts unbonding: out of the draw from now on.
     pub fn request_unbond(ctx: Context<RequestUnbond>) -> Result<()> {
         RequestUnbond::handle(ctx)
     }
 
-    /// Withdraws stake after the unbonding period, with no slot held.
+    /// Withdraws stake after the unbonding period, with no seat held.
     pub fn withdraw_stake(ctx: Context<WithdrawStake>, amount: u64) -> Result<()> {
         WithdrawStake::handle(ctx, amount)
     }
@@ -98,8 +123,8 @@ pub mod concord {
         CreateJob::handle(ctx, args)
     }
 
-    /// Cancels an open job with no claims; full refund.
-    pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
+    /// Cancels an undrawn job in its creation slot; full refund.
+    pub fn cancel_job<'info>(ctx: Context<'info, CancelJob<'info>>) -> Result<()> {
         CancelJob::handle(ctx)
     }
 
@@ -108,21 +133,27 @@ pub mod concord {
         CloseJob::handle(ctx)
     }
 
-    // --- jobs (worker) ---------------------------------------------------------------------
+    // --- jobs (seat holders and cranks) ---------------------------------------------------
 
-    /// Claims a slot of an open job, locking collateral.
-    pub fn claim_job(ctx: Context<ClaimJob>) -> Result<()> {
-        ClaimJob::handle(ctx)
+    /// Draws the job's committee (seats and backups) from the pool, or expires it. Remaining
+    /// accounts: the picked seat holders' nodes, writable, in seat order.
+    pub fn draw_job<'info>(ctx: Context<'info, DrawJob<'info>>) -> Result<()> {
+        DrawJob::handle(ctx)
     }
 
-    /// Commits to an output digest: `sha256("concord-commit-v1" ‖ job ‖ node ‖ digest ‖ salt)`.
-    pub fn commit_result(ctx: Context<CommitResult>, commitment: [u8; 32]) -> Result<()> {
+    /// Commits to an output digest: `sha256("concord-commit-v2" ‖ job ‖ node ‖ digest ‖ salt)`;
+    /// draws the job first if nobody has.
+    pub fn commit_result<'info>(
+        ctx: Context<'info, CommitResult<'info>>,
+        commitment: [u8; 32],
+    ) -> Result<()> {
         CommitResult::handle(ctx, commitment)
     }
 
-    /// Reveals the committed digest, its salt and the output URI.
-    pub fn reveal_result(
-        ctx: Context<RevealResult>,
+    /// Reveals the committed digest, its salt and the output URI; the reveal that completes the
+    /// set settles the job.
+    pub fn reveal_result<'info>(
+        ctx: Context<'info, RevealResult<'info>>,
         digest: [u8; 32],
         salt: [u8; 32],
         output_uri: String,
@@ -133,7 +164,7 @@ pub mod concord {
     // --- anyone ----------------------------------------------------------------------------
 
     /// Applies every transition that is due; settles terminal jobs. Remaining accounts: the
-    /// slots' node accounts, writable, in slot order.
+    /// seats' node accounts then the backups', writable, in order.
     pub fn settle_job<'info>(ctx: Context<'info, SettleJob<'info>>) -> Result<()> {
         SettleJob::handle(ctx)
     }

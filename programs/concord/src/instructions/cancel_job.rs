@@ -3,11 +3,13 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::*;
 use crate::errors::ConcordError;
-use crate::settlement;
+use crate::settlement::{self, NodeSet, Payout};
 use crate::state::{Job, JobState, Market};
 
-/// Cancels an open job that has no claim yet and refunds the whole escrow, fee included, to a
-/// token account of the buyer's choice.
+/// Cancels an undrawn job in its creation slot and refunds the whole escrow, fee included, to a
+/// token account of the buyer's choice. Later the slot hash that seeds the draw is public, and
+/// a buyer who could still cancel could re-roll the committee until it suited them; an undrawn
+/// job expires with a full refund after the draw horizon instead.
 #[derive(Accounts)]
 pub struct CancelJob<'info> {
     pub buyer: Signer<'info>,
@@ -41,30 +43,35 @@ pub struct CancelJob<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-impl CancelJob<'_> {
-    pub fn handle(ctx: Context<Self>) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+impl<'info> CancelJob<'info> {
+    pub fn handle(ctx: Context<'info, Self>) -> Result<()> {
+        let clock = Clock::get()?;
         let accounts = ctx.accounts;
         require!(
             accounts.job.state == JobState::Open,
             ConcordError::InvalidJobState
         );
-        require!(accounts.job.slots.is_empty(), ConcordError::JobHasClaims);
+        require!(
+            clock.slot == accounts.job.created_slot,
+            ConcordError::CancelWindowClosed
+        );
+        let mut nobody = NodeSet::load(None, &[], &accounts.market.key())?;
         let outcome = settlement::finalize(
             &mut accounts.market,
             &mut accounts.job,
-            &mut [],
+            None,
+            &mut nobody,
             JobState::Cancelled,
-            now,
+            clock.unix_timestamp,
+            clock.slot,
         )?;
-        let delivered = settlement::deliver_refund(
-            &mut accounts.market,
-            &mut accounts.job,
-            &accounts.token_program,
-            &accounts.vault,
-            &accounts.mint,
-            &accounts.destination.to_account_info(),
-        )?;
+        let payout = Payout {
+            token_program: &accounts.token_program,
+            vault: &accounts.vault,
+            mint: &accounts.mint,
+            destination: accounts.destination.to_account_info(),
+        };
+        let delivered = settlement::deliver_refund(&mut accounts.market, &mut accounts.job, &payout)?;
         require!(delivered, ConcordError::RefundAccountUnusable);
         settlement::emit_finalized(&accounts.job, outcome, delivered);
         Ok(())

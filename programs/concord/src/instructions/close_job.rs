@@ -4,7 +4,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::constants::*;
 use crate::errors::ConcordError;
 use crate::events::JobClosed;
-use crate::settlement;
+use crate::settlement::{self, Payout};
 use crate::state::{Job, Market};
 
 /// Closes a terminal job: returns its rent to the buyer, and any refund that settlement could
@@ -49,14 +49,13 @@ impl CloseJob<'_> {
     pub fn handle(ctx: Context<Self>) -> Result<()> {
         let accounts = ctx.accounts;
         let refund = accounts.job.escrow;
-        let delivered = settlement::deliver_refund(
-            &mut accounts.market,
-            &mut accounts.job,
-            &accounts.token_program,
-            &accounts.vault,
-            &accounts.mint,
-            &accounts.destination.to_account_info(),
-        )?;
+        let payout = Payout {
+            token_program: &accounts.token_program,
+            vault: &accounts.vault,
+            mint: &accounts.mint,
+            destination: accounts.destination.to_account_info(),
+        };
+        let delivered = settlement::deliver_refund(&mut accounts.market, &mut accounts.job, &payout)?;
         require!(delivered, ConcordError::RefundAccountUnusable);
         emit!(JobClosed {
             job: accounts.job.key(),

@@ -4,7 +4,8 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::constants::*;
 use crate::errors::ConcordError;
 use crate::events::JobCreated;
-use crate::state::{Job, JobState, Market, Requirements};
+use crate::pricing;
+use crate::state::{Job, JobState, Market, Pool, Requirements};
 use crate::transfers;
 
 /// What a buyer asks for.
@@ -14,7 +15,7 @@ pub struct CreateJobArgs {
     pub kernel: u8,
     /// Kernel parameters (≤ 64 bytes), encoded as the catalogue defines.
     pub params: Vec<u8>,
-    /// `file://`, `http(s)://` or `inline:` URI of the input (≤ 200 bytes).
+    /// `http(s)://` or `inline:` URI of the input (≤ 200 bytes).
     pub input_uri: String,
     /// sha256 of the input bytes.
     pub input_digest: [u8; 32],
@@ -23,12 +24,15 @@ pub struct CreateJobArgs {
     pub replication: u8,
     /// Quorum Q (N/2 < Q ≤ N).
     pub quorum: u8,
-    /// Reward paid to each agreeing worker.
+    /// Reward paid to each agreeing worker: the most the buyer pays per seat.
     pub reward_per_worker: u64,
+    /// The market fee rate the buyer agreed to; the job is refused if the market's differs.
+    pub fee_bps: u16,
 }
 
 impl CreateJobArgs {
-    pub fn validate(&self, market: &Market) -> Result<()> {
+    /// Checks the arguments; returns the kernel's work units.
+    pub fn validate(&self, market: &Market) -> Result<u64> {
         require!(
             (1..=kernel::MAX_KERNEL_ID).contains(&self.kernel),
             ConcordError::UnknownKernel
@@ -37,15 +41,12 @@ impl CreateJobArgs {
             self.params.len() <= MAX_PARAMS_LEN,
             ConcordError::ParamsTooLong
         );
+        let work = pricing::work_units(self.kernel, &self.params).ok_or(ConcordError::InvalidParams)?;
         require!(
             !self.input_uri.is_empty() && self.input_uri.len() <= MAX_URI_LEN,
             ConcordError::InvalidUri
         );
-        let r = &self.requirements;
-        require!(
-            r.backends != 0 && r.backends & !BACKEND_ALL == 0,
-            ConcordError::InvalidBackends
-        );
+        self.requirements.validate()?;
         require!(
             self.replication >= 1 && self.replication <= market.params.max_replication,
             ConcordError::InvalidReplication
@@ -56,7 +57,11 @@ impl CreateJobArgs {
             ConcordError::InvalidQuorum
         );
         require!(self.reward_per_worker > 0, ConcordError::ZeroReward);
-        Ok(())
+        require!(
+            self.fee_bps == market.params.fee_bps,
+            ConcordError::FeeChanged
+        );
+        Ok(work)
     }
 }
 
@@ -66,13 +71,14 @@ pub fn job_cost(reward_per_worker: u64, replication: u8, fee_bps: u16) -> Result
     let rewards = reward_per_worker
         .checked_mul(u64::from(replication))
         .ok_or(ConcordError::MathOverflow)?;
-    let fee = (u128::from(rewards) * u128::from(fee_bps)).div_ceil(BPS_DENOMINATOR);
-    let fee = u64::try_from(fee).map_err(|_| ConcordError::MathOverflow)?;
+    let fee = pricing::bps_of(rewards, u64::from(fee_bps)).ok_or(ConcordError::MathOverflow)?;
     rewards.checked_add(fee).ok_or(ConcordError::MathOverflow)?;
     Ok((rewards, fee))
 }
 
-/// Creates job `market.next_job_id` and escrows reward × N + fee from the buyer.
+/// Creates job `market.next_job_id` and escrows reward × N + fee from the buyer. The job is
+/// drawn in a later slot, from the pool snapshot of the epoch of its creation slot (taken here
+/// if nobody has yet).
 #[derive(Accounts)]
 #[instruction(args: CreateJobArgs)]
 pub struct CreateJob<'info> {
@@ -86,6 +92,9 @@ pub struct CreateJob<'info> {
         constraint = !market.paused @ ConcordError::MarketPaused,
     )]
     pub market: Account<'info, Market>,
+
+    #[account(mut, address = market.pool @ ConcordError::WrongPool)]
+    pub pool: AccountLoader<'info, Pool>,
 
     #[account(
         init,
@@ -118,17 +127,12 @@ pub struct CreateJob<'info> {
 impl CreateJob<'_> {
     pub fn handle(ctx: Context<Self>, args: CreateJobArgs) -> Result<()> {
         let market = &mut ctx.accounts.market;
-        args.validate(market)?;
-        let (rewards, fee) = job_cost(
-            args.reward_per_worker,
-            args.replication,
-            market.params.fee_bps,
-        )?;
+        let work_units = args.validate(market)?;
+        let (rewards, fee) = job_cost(args.reward_per_worker, args.replication, args.fee_bps)?;
         let escrow = rewards + fee; // cannot overflow: checked by job_cost
-        let now = Clock::get()?.unix_timestamp;
-        let claim_deadline = now
-            .checked_add(market.params.claim_window)
-            .ok_or(ConcordError::MathOverflow)?;
+        let collateral = market.params.collateral_for(args.reward_per_worker)?;
+        let clock = Clock::get()?;
+        ctx.accounts.pool.load_mut()?.roll(clock.slot);
         let job_id = market.next_job_id;
         market.next_job_id = job_id.checked_add(1).ok_or(ConcordError::MathOverflow)?;
         market.total_escrow = market
@@ -136,6 +140,7 @@ impl CreateJob<'_> {
             .checked_add(escrow)
             .ok_or(ConcordError::MathOverflow)?;
 
+        let price = pricing::price(args.reward_per_worker, work_units);
         let job = &mut ctx.accounts.job;
         job.set_inner(Job {
             market: market.key(),
@@ -150,17 +155,27 @@ impl CreateJob<'_> {
             replication: args.replication,
             quorum: args.quorum,
             reward_per_worker: args.reward_per_worker,
+            work_units,
+            price,
+            fee_bps: args.fee_bps,
             fee,
             escrow,
-            collateral_per_slot: market.params.collateral_per_slot,
+            collateral_per_seat: collateral,
+            min_stake: market.params.min_stake,
             execution_window: market.params.execution_window,
             reveal_window: market.params.reveal_window,
-            created_at: now,
-            claim_deadline,
+            draw_horizon_slots: market.params.draw_horizon_slots,
+            max_reassignments: market.params.max_reassignments,
+            created_at: clock.unix_timestamp,
+            created_slot: clock.slot,
+            seed: [0; 32],
+            drawn_slot: 0,
             commit_deadline: 0,
             reveal_deadline: 0,
+            reassignments: 0,
             state: JobState::Open,
-            slots: Vec::with_capacity(usize::from(args.replication)),
+            seats: Vec::with_capacity(usize::from(args.replication)),
+            backups: Vec::new(),
             accepted_digest: None,
             finalized_at: 0,
             bump: ctx.bumps.job,
@@ -182,9 +197,11 @@ impl CreateJob<'_> {
             replication: job.replication,
             quorum: job.quorum,
             reward_per_worker: job.reward_per_worker,
+            work_units,
+            price,
             fee,
             escrow,
-            claim_deadline,
+            created_slot: clock.slot,
         });
         Ok(())
     }

@@ -10,7 +10,7 @@ use anchor_spl::token_interface::{self, InitializeAccount3, Mint, TokenInterface
 use crate::constants::*;
 use crate::errors::ConcordError;
 use crate::events::MarketCreated;
-use crate::state::{Market, MarketParams};
+use crate::state::{Market, MarketParams, Pool};
 
 /// Token-2022 mint extensions that break the vault's accounting or let a third party move,
 /// freeze or hold back its tokens.
@@ -59,6 +59,12 @@ pub struct CreateMarket<'info> {
     #[account(mut, seeds = [VAULT_SEED, market.key().as_ref()], bump)]
     pub vault: UncheckedAccount<'info>,
 
+    /// The draw's pool: an account of `Pool::SIZE` bytes owned by this program and still zeroed,
+    /// created by the authority in the same transaction (it is larger than a program may
+    /// allocate through a CPI).
+    #[account(zero)]
+    pub pool: AccountLoader<'info, Pool>,
+
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
@@ -68,6 +74,12 @@ impl CreateMarket<'_> {
         params.validate()?;
         let vault_len = vault_account_len(&ctx.accounts.mint.to_account_info())?;
         ctx.accounts.create_vault(vault_len, ctx.bumps.vault)?;
+        let slot = Clock::get()?.slot;
+        ctx.accounts.pool.load_init()?.init(
+            ctx.accounts.market.key(),
+            params.draw_horizon_slots,
+            slot,
+        );
 
         let market = &mut ctx.accounts.market;
         market.set_inner(Market {
@@ -77,6 +89,7 @@ impl CreateMarket<'_> {
             mint_decimals: ctx.accounts.mint.decimals,
             token_program: ctx.accounts.token_program.key(),
             vault: ctx.accounts.vault.key(),
+            pool: ctx.accounts.pool.key(),
             next_job_id: 0,
             treasury: 0,
             total_stake: 0,
@@ -94,6 +107,7 @@ impl CreateMarket<'_> {
             market_id,
             mint: market.mint,
             vault: market.vault,
+            pool: market.pool,
             params,
         });
         Ok(())

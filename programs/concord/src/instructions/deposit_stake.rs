@@ -4,7 +4,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::constants::*;
 use crate::errors::ConcordError;
 use crate::events::StakeDeposited;
-use crate::state::{Market, Node};
+use crate::state::{Change, Market, Node, Pool};
 use crate::transfers;
 
 /// Adds stake to the signer's node.
@@ -18,6 +18,9 @@ pub struct DepositStake<'info> {
         bump = market.bump,
     )]
     pub market: Account<'info, Market>,
+
+    #[account(mut, address = market.pool @ ConcordError::WrongPool)]
+    pub pool: AccountLoader<'info, Pool>,
 
     #[account(
         mut,
@@ -48,16 +51,16 @@ pub struct DepositStake<'info> {
 impl DepositStake<'_> {
     pub fn handle(ctx: Context<Self>, amount: u64) -> Result<()> {
         require!(amount > 0, ConcordError::ZeroAmount);
+        let slot = Clock::get()?.slot;
+        let key = ctx.accounts.node.key();
         let market = &mut ctx.accounts.market;
         let node = &mut ctx.accounts.node;
-        node.stake = node
-            .stake
-            .checked_add(amount)
-            .ok_or(ConcordError::MathOverflow)?;
-        market.total_stake = market
-            .total_stake
-            .checked_add(amount)
-            .ok_or(ConcordError::MathOverflow)?;
+        node.deposit(amount)?;
+        market.add_stake(amount)?;
+        ctx.accounts
+            .pool
+            .load_mut()?
+            .reconcile(key, node, slot, Change::Operator)?;
         transfers::into_vault(
             &ctx.accounts.token_program,
             &ctx.accounts.operator_token,
@@ -67,7 +70,7 @@ impl DepositStake<'_> {
             amount,
         )?;
         emit!(StakeDeposited {
-            node: node.key(),
+            node: key,
             amount,
             stake: node.stake,
         });

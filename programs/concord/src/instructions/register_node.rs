@@ -4,11 +4,12 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::constants::*;
 use crate::errors::ConcordError;
 use crate::events::{NodeRegistered, StakeDeposited};
-use crate::state::{Market, Node, NodeSpec, NodeStatus};
+use crate::state::{Change, Market, Node, NodeSpec, Pool};
 use crate::transfers;
 
-/// Registers the signer's node in a market with its hardware spec and an initial stake
-/// (which may be 0 and topped up later with `deposit_stake`).
+/// Registers the signer's node in a market with its hardware spec, its ask and an initial stake
+/// (which may be 0 and topped up later with `deposit_stake`). The node is available at once: it
+/// enters the pool, and the draws of jobs created from the next pool epoch on.
 #[derive(Accounts)]
 pub struct RegisterNode<'info> {
     #[account(mut)]
@@ -21,6 +22,9 @@ pub struct RegisterNode<'info> {
         constraint = !market.paused @ ConcordError::MarketPaused,
     )]
     pub market: Account<'info, Market>,
+
+    #[account(mut, address = market.pool @ ConcordError::WrongPool)]
+    pub pool: AccountLoader<'info, Pool>,
 
     #[account(
         init,
@@ -50,37 +54,31 @@ pub struct RegisterNode<'info> {
 }
 
 impl RegisterNode<'_> {
-    pub fn handle(ctx: Context<Self>, spec: NodeSpec, stake: u64) -> Result<()> {
+    pub fn handle(ctx: Context<Self>, spec: NodeSpec, stake: u64, ask: u64) -> Result<()> {
         spec.validate()?;
-        let now = Clock::get()?.unix_timestamp;
+        let clock = Clock::get()?;
         let market = &mut ctx.accounts.market;
         market.node_count = market
             .node_count
             .checked_add(1)
             .ok_or(ConcordError::MathOverflow)?;
-        market.total_stake = market
-            .total_stake
-            .checked_add(stake)
-            .ok_or(ConcordError::MathOverflow)?;
+        market.add_stake(stake)?;
 
+        let node_key = ctx.accounts.node.key();
         let node = &mut ctx.accounts.node;
-        node.set_inner(Node {
-            market: market.key(),
-            operator: ctx.accounts.operator.key(),
+        node.set_inner(Node::new(
+            market.key(),
+            ctx.accounts.operator.key(),
+            spec.clone(),
             stake,
-            locked_collateral: 0,
-            earnings: 0,
-            active_slots: 0,
-            spec: spec.clone(),
-            status: NodeStatus::Active,
-            claimed: 0,
-            agreed: 0,
-            dissented: 0,
-            missed: 0,
-            registered_at: now,
-            last_active: now,
-            bump: ctx.bumps.node,
-        });
+            ask,
+            clock.unix_timestamp,
+            ctx.bumps.node,
+        ));
+        ctx.accounts
+            .pool
+            .load_mut()?
+            .reconcile(node_key, node, clock.slot, Change::Operator)?;
         if stake > 0 {
             transfers::into_vault(
                 &ctx.accounts.token_program,
@@ -93,13 +91,14 @@ impl RegisterNode<'_> {
         }
         emit!(NodeRegistered {
             market: market.key(),
-            node: node.key(),
+            node: node_key,
             operator: node.operator,
             spec,
+            ask,
         });
         if stake > 0 {
             emit!(StakeDeposited {
-                node: node.key(),
+                node: node_key,
                 amount: stake,
                 stake,
             });

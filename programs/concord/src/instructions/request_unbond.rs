@@ -3,11 +3,11 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::ConcordError;
 use crate::events::UnbondRequested;
-use crate::state::{Market, Node, NodeStatus};
+use crate::state::{Change, Market, Node, Pool};
 
-/// Starts unbonding: the node takes no new claims, and its stake becomes withdrawable once the
-/// market's unbonding period has passed and it holds no slot. Unbonding is final for this node
-/// account.
+/// Starts unbonding: the node leaves the draw's pool at once (seats already held must still be
+/// served), and its stake becomes withdrawable once the market's unbonding period has passed and
+/// it holds no seat. Unbonding is final for this node account.
 #[derive(Accounts)]
 pub struct RequestUnbond<'info> {
     pub operator: Signer<'info>,
@@ -17,6 +17,9 @@ pub struct RequestUnbond<'info> {
         bump = market.bump,
     )]
     pub market: Account<'info, Market>,
+
+    #[account(mut, address = market.pool @ ConcordError::WrongPool)]
+    pub pool: AccountLoader<'info, Pool>,
 
     #[account(
         mut,
@@ -30,19 +33,18 @@ pub struct RequestUnbond<'info> {
 
 impl RequestUnbond<'_> {
     pub fn handle(ctx: Context<Self>) -> Result<()> {
+        let clock = Clock::get()?;
+        let now = clock.unix_timestamp;
+        let key = ctx.accounts.node.key();
         let node = &mut ctx.accounts.node;
-        require!(node.is_active(), ConcordError::NodeUnbonding);
-        let now = Clock::get()?.unix_timestamp;
-        let withdrawable_at = now
-            .checked_add(ctx.accounts.market.params.unbonding_period)
-            .ok_or(ConcordError::MathOverflow)?;
-        node.status = NodeStatus::Unbonding {
-            since: now,
-            withdrawable_at,
-        };
+        let withdrawable_at = node.unbond(now, ctx.accounts.market.params.unbonding_period)?;
         node.last_active = now;
+        ctx.accounts
+            .pool
+            .load_mut()?
+            .reconcile(key, node, clock.slot, Change::Operator)?;
         emit!(UnbondRequested {
-            node: node.key(),
+            node: key,
             since: now,
             withdrawable_at,
         });

@@ -3,15 +3,19 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::*;
 use crate::errors::ConcordError;
-use crate::settlement::{self, Transition};
-use crate::state::{Job, Market, Node};
+use crate::events::RefundDelivered;
+use crate::settlement::{self, NodeSet, Payout};
+use crate::state::{Job, Market, Pool};
 
-/// Permissionless crank: applies every transition that time or completeness allows, and on a
-/// terminal transition pays, slashes, takes the fee and refunds the buyer. Idempotent: a call
-/// with nothing due, or on a terminal job, succeeds and changes nothing.
+/// Permissionless crank: applies every transition that time or completeness allows (expiry of
+/// an undrawn job past its horizon, reassignment or the reveal phase at the commit deadline,
+/// settlement at the reveal deadline) and on a terminal transition pays, slashes, takes the fee
+/// and refunds the buyer. On a terminal job it delivers a refund still pending. Idempotent: a
+/// call with nothing due succeeds and changes nothing.
 ///
-/// Remaining accounts: the node account of every slot, writable, in slot order. They are needed
-/// only when the job reaches a terminal state.
+/// Remaining accounts: the node account of every seat, writable, in seat order, then those of
+/// the job's backups in order. They are needed only for a reassignment or a terminal
+/// transition.
 #[derive(Accounts)]
 pub struct SettleJob<'info> {
     #[account(
@@ -20,6 +24,9 @@ pub struct SettleJob<'info> {
         bump = market.bump,
     )]
     pub market: Account<'info, Market>,
+
+    #[account(mut, address = market.pool @ ConcordError::WrongPool)]
+    pub pool: AccountLoader<'info, Pool>,
 
     #[account(
         mut,
@@ -46,42 +53,38 @@ pub struct SettleJob<'info> {
 
 impl<'info> SettleJob<'info> {
     pub fn handle(ctx: Context<'info, Self>) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+        let clock = Clock::get()?;
         let accounts = ctx.accounts;
-        if accounts.job.state.is_terminal() {
-            return Ok(());
-        }
-        settlement::open_reveals_if_due(&mut accounts.job, now)?;
-        let Transition::Finalize(to) = settlement::next_transition(&accounts.job, now) else {
-            return Ok(());
+        let payout = Payout {
+            token_program: &accounts.token_program,
+            vault: &accounts.vault,
+            mint: &accounts.mint,
+            destination: accounts.refund_account.to_account_info(),
         };
-
-        let mut nodes = load_nodes(ctx.remaining_accounts)?;
-        let outcome =
-            settlement::finalize(&mut accounts.market, &mut accounts.job, &mut nodes, to, now)?;
-        for node in &nodes {
-            node.exit(ctx.program_id)?;
+        if accounts.job.state.is_terminal() {
+            let pending = accounts.job.escrow;
+            if pending > 0
+                && settlement::deliver_refund(&mut accounts.market, &mut accounts.job, &payout)?
+            {
+                emit!(RefundDelivered {
+                    job: accounts.job.key(),
+                    amount: pending,
+                });
+            }
+            return Ok(());
         }
-        let delivered = settlement::deliver_refund(
+        let market_key = accounts.market.key();
+        let mut nodes = NodeSet::load(None, ctx.remaining_accounts, &market_key)?;
+        let mut pool = accounts.pool.load_mut()?;
+        settlement::advance(
             &mut accounts.market,
             &mut accounts.job,
-            &accounts.token_program,
-            &accounts.vault,
-            &accounts.mint,
-            &accounts.refund_account.to_account_info(),
+            &mut pool,
+            &mut nodes,
+            &payout,
+            clock.unix_timestamp,
+            clock.slot,
         )?;
-        settlement::emit_finalized(&accounts.job, outcome, delivered);
-        Ok(())
+        nodes.exit(ctx.program_id)
     }
-}
-
-/// Deserialises the remaining accounts as writable `Node`s owned by this program.
-fn load_nodes<'info>(infos: &'info [AccountInfo<'info>]) -> Result<Vec<Account<'info, Node>>> {
-    infos
-        .iter()
-        .map(|info| {
-            require!(info.is_writable, ConcordError::NodeAccountsMismatch);
-            Account::<Node>::try_from(info)
-        })
-        .collect()
 }

@@ -5,7 +5,8 @@ use crate::errors::ConcordError;
 use crate::events::MarketUpdated;
 use crate::state::{Market, MarketParams};
 
-/// Replaces the market's parameters. Jobs already created keep the values they copied.
+/// Replaces the market's parameters (all but `draw_horizon_slots`, fixed at creation). Jobs
+/// already created keep the values they copied.
 #[derive(Accounts)]
 pub struct UpdateMarket<'info> {
     pub authority: Signer<'info>,
@@ -23,6 +24,11 @@ impl UpdateMarket<'_> {
     pub fn handle(ctx: Context<Self>, params: MarketParams) -> Result<()> {
         params.validate()?;
         let market = &mut ctx.accounts.market;
+        // The pool's epochs are cut by the horizon: changing it would misalign every snapshot.
+        require!(
+            params.draw_horizon_slots == market.params.draw_horizon_slots,
+            ConcordError::ImmutableParameter
+        );
         market.params = params;
         emit!(MarketUpdated {
             market: market.key(),

@@ -47,10 +47,7 @@ impl WithdrawEarnings<'_> {
         require!(amount > 0, ConcordError::ZeroAmount);
         let market = &mut ctx.accounts.market;
         let node = &mut ctx.accounts.node;
-        node.earnings = node
-            .earnings
-            .checked_sub(amount)
-            .ok_or(ConcordError::InsufficientEarnings)?;
+        node.withdraw_earnings(amount)?;
         market.total_earnings = market
             .total_earnings
             .checked_sub(amount)

@@ -4,11 +4,11 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::constants::*;
 use crate::errors::ConcordError;
 use crate::events::StakeWithdrawn;
-use crate::state::{Market, Node, NodeStatus};
+use crate::state::{Market, Node};
 use crate::transfers;
 
-/// Withdraws stake of an unbonding node, once its unbonding period has passed and it holds no
-/// slot, to any token account of the mint.
+/// Withdraws stake of an unbonding node (out of the pool since `request_unbond`), once its
+/// unbonding period has passed and it holds no seat, to any token account of the mint.
 #[derive(Accounts)]
 pub struct WithdrawStake<'info> {
     pub operator: Signer<'info>,
@@ -48,21 +48,8 @@ impl WithdrawStake<'_> {
         let now = Clock::get()?.unix_timestamp;
         let market = &mut ctx.accounts.market;
         let node = &mut ctx.accounts.node;
-        match node.status {
-            NodeStatus::Active => return err!(ConcordError::NodeNotUnbonding),
-            NodeStatus::Unbonding {
-                withdrawable_at, ..
-            } => require!(now >= withdrawable_at, ConcordError::UnbondingNotElapsed),
-        }
-        require!(node.active_slots == 0, ConcordError::NodeHasActiveSlots);
-        node.stake = node
-            .stake
-            .checked_sub(amount)
-            .ok_or(ConcordError::InsufficientStake)?;
-        market.total_stake = market
-            .total_stake
-            .checked_sub(amount)
-            .ok_or(ConcordError::MathOverflow)?;
+        node.withdraw_stake(amount, now)?;
+        market.remove_stake(amount)?;
         node.last_active = now;
         transfers::out_of_vault(
             market,
