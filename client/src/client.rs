@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_lang::AccountDeserialize;
-use concord::state::{Job, Market, Node};
+use concord::state::{Job, Market, Node, Pool};
 use solana_commitment_config::CommitmentConfig;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
@@ -329,6 +329,61 @@ impl ConcordClient {
         b.amount
             .parse()
             .map_err(|_| ClientError::InvalidInput(format!("bad token amount '{}'", b.amount)))
+    }
+
+    /// The current slot.
+    pub async fn slot(&self) -> Result<u64> {
+        Ok(self
+            .rpc
+            .get_slot_with_commitment(self.rpc.commitment())
+            .await?)
+    }
+
+    /// The market's pool, decoded (about 115 KB).
+    pub async fn pool(&self, market: &MarketInfo) -> Result<Box<Pool>> {
+        let address = market.pool();
+        let acc = self
+            .account(&address)
+            .await?
+            .ok_or(ClientError::AccountNotFound(address))?;
+        Pool::from_account_data(&acc.data).ok_or_else(|| ClientError::InvalidAccount {
+            address,
+            kind: "Concord pool",
+            reason: "not a pool account".into(),
+        })
+    }
+
+    /// The SlotHashes sysvar's data (the draw's seeds).
+    pub async fn slot_hashes(&self) -> Result<Vec<u8>> {
+        let address = crate::ix::SLOT_HASHES;
+        Ok(self
+            .account(&address)
+            .await?
+            .ok_or(ClientError::AccountNotFound(address))?
+            .data)
+    }
+
+    /// The draw of an open job as the program will compute it now (seats, backups, skipped
+    /// nodes). Fails while the job's creation slot has not passed yet.
+    pub async fn preview_draw(
+        &self,
+        market: &MarketInfo,
+        address: &Pubkey,
+        job: &Job,
+    ) -> Result<crate::draw::DrawPreview> {
+        let mut pool = self.pool(market).await?;
+        let hashes = self.slot_hashes().await?;
+        crate::draw::preview(&mut pool, address, job, &hashes).map_err(|e| {
+            ClientError::InvalidInput(match e {
+                crate::draw::NotYet::SlotHashUnknown => format!(
+                    "job {address} cannot be drawn yet: its creation slot {} has not passed",
+                    job.created_slot
+                ),
+                crate::draw::NotYet::SnapshotGone => {
+                    format!("job {address} is past its draw horizon")
+                }
+            })
+        })
     }
 
     /// The cluster's clock (for deadlines).

@@ -29,16 +29,28 @@ pub enum ConcordEvent {
     EarningsWithdrawn(EarningsWithdrawn),
     /// [`JobCreated`] event.
     JobCreated(JobCreated),
-    /// [`JobClaimed`] event.
-    JobClaimed(JobClaimed),
+    /// [`SurplusSwept`] event.
+    SurplusSwept(SurplusSwept),
+    /// [`NodeAvailabilitySet`] event.
+    NodeAvailabilitySet(NodeAvailabilitySet),
+    /// [`NodeAskSet`] event.
+    NodeAskSet(NodeAskSet),
+    /// [`JobDrawn`] event.
+    JobDrawn(JobDrawn),
+    /// [`SkippedNode`] event.
+    SkippedNode(SkippedNode),
+    /// [`SeatReassigned`] event.
+    SeatReassigned(SeatReassigned),
+    /// [`RefundDelivered`] event.
+    RefundDelivered(RefundDelivered),
     /// [`ResultCommitted`] event.
     ResultCommitted(ResultCommitted),
     /// [`ResultRevealed`] event.
     ResultRevealed(ResultRevealed),
     /// [`JobStateChanged`] event.
     JobStateChanged(JobStateChanged),
-    /// [`SlotSettled`] event.
-    SlotSettled(SlotSettled),
+    /// [`SeatSettled`] event.
+    SeatSettled(SeatSettled),
     /// [`JobFinalized`] event.
     JobFinalized(JobFinalized),
     /// [`JobClosed`] event.
@@ -76,11 +88,17 @@ impl ConcordEvent {
             StakeWithdrawn,
             EarningsWithdrawn,
             JobCreated,
-            JobClaimed,
+            SurplusSwept,
+            NodeAvailabilitySet,
+            NodeAskSet,
+            JobDrawn,
+            SkippedNode,
+            SeatReassigned,
+            RefundDelivered,
             ResultCommitted,
             ResultRevealed,
             JobStateChanged,
-            SlotSettled,
+            SeatSettled,
             JobFinalized,
             JobClosed
         );

@@ -2,7 +2,7 @@
 //! arguments, and never touch the network.
 
 use anchor_lang::{InstructionData, ToAccountMetas};
-use concord::state::{Job, Market};
+use concord::state::{Job, Market, Pool};
 use concord::{CreateJobArgs, MarketParams, NodeSpec};
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
@@ -10,6 +10,8 @@ use solana_sdk::pubkey::Pubkey;
 use crate::pda::{job_address, market_address, node_address, vault_address};
 
 const SYSTEM_PROGRAM: Pubkey = anchor_lang::system_program::ID;
+/// The SlotHashes sysvar, read by the draw.
+pub const SLOT_HASHES: Pubkey = concord::constants::SLOT_HASHES_SYSVAR;
 
 /// A market's address with its decoded state: what every market-scoped builder needs.
 #[derive(Clone, Debug)]
@@ -32,6 +34,10 @@ impl MarketInfo {
     /// The market's vault token account.
     pub fn vault(&self) -> Pubkey {
         self.state.vault
+    }
+    /// The market's pool account.
+    pub fn pool(&self) -> Pubkey {
+        self.state.pool
     }
     /// The node PDA of `operator` in this market.
     pub fn node_address(&self, operator: &Pubkey) -> Pubkey {
@@ -79,12 +85,27 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     }
 }
 
-/// `create_market`: the signer `authority` creates market `market_id` with its vault for `mint`.
+/// Creates the pool account `pool` (a fresh keypair's address, which must sign) with
+/// `lamports` (the rent minimum of `Pool::SIZE` bytes), owned by the program: the first
+/// instruction of a `create_market` transaction.
+pub fn create_pool_account(payer: &Pubkey, pool: &Pubkey, lamports: u64) -> Instruction {
+    solana_system_interface::instruction::create_account(
+        payer,
+        pool,
+        lamports,
+        Pool::SIZE as u64,
+        &concord::ID,
+    )
+}
+
+/// `create_market`: the signer `authority` creates market `market_id` with its vault for `mint`
+/// and its pool `pool` (created just before by [`create_pool_account`]).
 pub fn create_market(
     authority: &Pubkey,
     market_id: u64,
     mint: &Pubkey,
     token_program: &Pubkey,
+    pool: &Pubkey,
     params: MarketParams,
 ) -> Instruction {
     let market = market_address(authority, market_id);
@@ -94,6 +115,7 @@ pub fn create_market(
             market,
             mint: *mint,
             vault: vault_address(&market),
+            pool: *pool,
             token_program: *token_program,
             system_program: SYSTEM_PROGRAM,
         },
@@ -123,6 +145,18 @@ pub fn set_paused(market: &MarketInfo, paused: bool) -> Instruction {
     )
 }
 
+/// `sweep_surplus`: tokens sent to the vault from outside go to the treasury (authority).
+pub fn sweep_surplus(market: &MarketInfo) -> Instruction {
+    build(
+        concord::accounts::SweepSurplus {
+            authority: market.state.authority,
+            market: market.address,
+            vault: market.vault(),
+        },
+        concord::instruction::SweepSurplus {},
+    )
+}
+
 /// `withdraw_treasury`: treasury to `destination` (signed by the authority).
 pub fn withdraw_treasury(market: &MarketInfo, destination: &Pubkey, amount: u64) -> Instruction {
     build(
@@ -138,18 +172,21 @@ pub fn withdraw_treasury(market: &MarketInfo, destination: &Pubkey, amount: u64)
     )
 }
 
-/// `register_node`: the operator's node with its spec and initial stake from `operator_token`.
+/// `register_node`: the operator's node with its spec, initial stake from `operator_token` and
+/// ask (base units per 10⁹ work units).
 pub fn register_node(
     market: &MarketInfo,
     operator: &Pubkey,
     operator_token: &Pubkey,
     spec: NodeSpec,
     stake: u64,
+    ask: u64,
 ) -> Instruction {
     build(
         concord::accounts::RegisterNode {
             operator: *operator,
             market: market.address,
+            pool: market.pool(),
             node: market.node_address(operator),
             vault: market.vault(),
             mint: market.mint(),
@@ -157,7 +194,7 @@ pub fn register_node(
             token_program: market.token_program(),
             system_program: SYSTEM_PROGRAM,
         },
-        concord::instruction::RegisterNode { spec, stake },
+        concord::instruction::RegisterNode { spec, stake, ask },
     )
 }
 
@@ -166,9 +203,37 @@ pub fn update_node(market: &MarketInfo, operator: &Pubkey, spec: NodeSpec) -> In
     build(
         concord::accounts::UpdateNode {
             operator: *operator,
+            market: market.address,
+            pool: market.pool(),
             node: market.node_address(operator),
         },
         concord::instruction::UpdateNode { spec },
+    )
+}
+
+/// `set_available`: puts the operator's node into the draw's pool or takes it out.
+pub fn set_available(market: &MarketInfo, operator: &Pubkey, available: bool) -> Instruction {
+    build(
+        concord::accounts::SetAvailable {
+            operator: *operator,
+            market: market.address,
+            pool: market.pool(),
+            node: market.node_address(operator),
+        },
+        concord::instruction::SetAvailable { available },
+    )
+}
+
+/// `set_ask`: the lowest price the node accepts (base units per 10⁹ work units).
+pub fn set_ask(market: &MarketInfo, operator: &Pubkey, ask: u64) -> Instruction {
+    build(
+        concord::accounts::SetAsk {
+            operator: *operator,
+            market: market.address,
+            pool: market.pool(),
+            node: market.node_address(operator),
+        },
+        concord::instruction::SetAsk { ask },
     )
 }
 
@@ -183,6 +248,7 @@ pub fn deposit_stake(
         concord::accounts::DepositStake {
             operator: *operator,
             market: market.address,
+            pool: market.pool(),
             node: market.node_address(operator),
             vault: market.vault(),
             mint: market.mint(),
@@ -199,6 +265,7 @@ pub fn request_unbond(market: &MarketInfo, operator: &Pubkey) -> Instruction {
         concord::accounts::RequestUnbond {
             operator: *operator,
             market: market.address,
+            pool: market.pool(),
             node: market.node_address(operator),
         },
         concord::instruction::RequestUnbond {},
@@ -259,6 +326,7 @@ pub fn create_job(
         concord::accounts::CreateJob {
             buyer: *buyer,
             market: market.address,
+            pool: market.pool(),
             job: market.job_address(job_id),
             vault: market.vault(),
             mint: market.mint(),
@@ -270,7 +338,7 @@ pub fn create_job(
     )
 }
 
-/// `cancel_job`: cancels an open job without claims; refund to `destination`.
+/// `cancel_job`: cancels an undrawn job in its creation slot; refund to `destination`.
 pub fn cancel_job(
     market: &MarketInfo,
     job: &Pubkey,
@@ -312,64 +380,99 @@ pub fn close_job(
     )
 }
 
-/// `claim_job`: the operator's node takes a slot of `job`.
-pub fn claim_job(market: &MarketInfo, job: &Pubkey, operator: &Pubkey) -> Instruction {
-    build(
-        concord::accounts::ClaimJob {
-            operator: *operator,
-            market: market.address,
-            node: market.node_address(operator),
-            job: *job,
-        },
-        concord::instruction::ClaimJob {},
-    )
+fn writable(keys: impl IntoIterator<Item = Pubkey>) -> impl Iterator<Item = AccountMeta> {
+    keys.into_iter().map(|k| AccountMeta::new(k, false))
 }
 
-/// `commit_result`: the operator's node commits to an output (see [`commitment`]).
+/// `draw_job`: draws `job`'s committee (or expires it). `seats` are the seat holders' node
+/// accounts the draw picks, in seat order ([`crate::draw::preview`] computes them); empty when
+/// the draw cannot staff the job.
+pub fn draw_job(market: &MarketInfo, job_address: &Pubkey, job: &Job, seats: &[Pubkey]) -> Instruction {
+    let mut ix = build(
+        concord::accounts::DrawJob {
+            market: market.address,
+            pool: market.pool(),
+            job: *job_address,
+            slot_hashes: SLOT_HASHES,
+            vault: market.vault(),
+            mint: market.mint(),
+            refund_account: job.refund_account,
+            token_program: market.token_program(),
+        },
+        concord::instruction::DrawJob {},
+    );
+    ix.accounts.extend(writable(seats.iter().copied()));
+    ix
+}
+
+/// `commit_result`: the operator's node commits to an output (see [`commitment`]). While the
+/// job is undrawn this commit draws it: `draw_seats` are then the seat holders the draw picks,
+/// in seat order (the committer's own node is left out of the accounts); pass `&[]` otherwise.
 pub fn commit_result(
     market: &MarketInfo,
     job: &Pubkey,
     operator: &Pubkey,
     commitment: [u8; 32],
+    draw_seats: &[Pubkey],
 ) -> Instruction {
-    build(
+    let node = market.node_address(operator);
+    let mut ix = build(
         concord::accounts::CommitResult {
             operator: *operator,
-            node: market.node_address(operator),
+            market: market.address,
+            pool: market.pool(),
+            node,
             job: *job,
+            slot_hashes: SLOT_HASHES,
         },
         concord::instruction::CommitResult { commitment },
-    )
+    );
+    ix.accounts
+        .extend(writable(draw_seats.iter().copied().filter(|k| *k != node)));
+    ix
 }
 
-/// `reveal_result`: the operator's node reveals digest, salt and output URI.
+/// `reveal_result`: the operator's node reveals digest, salt and output URI; the other seat
+/// holders' nodes ride along so that the reveal completing the set can settle the job.
 pub fn reveal_result(
     market: &MarketInfo,
-    job: &Pubkey,
+    job_address: &Pubkey,
+    job: &Job,
     operator: &Pubkey,
     digest: [u8; 32],
     salt: [u8; 32],
     output_uri: String,
 ) -> Instruction {
-    build(
+    let node = market.node_address(operator);
+    let mut ix = build(
         concord::accounts::RevealResult {
             operator: *operator,
-            node: market.node_address(operator),
-            job: *job,
+            market: market.address,
+            pool: market.pool(),
+            node,
+            job: *job_address,
+            vault: market.vault(),
+            mint: market.mint(),
+            refund_account: job.refund_account,
+            token_program: market.token_program(),
         },
         concord::instruction::RevealResult {
             digest,
             salt,
             output_uri,
         },
-    )
+    );
+    ix.accounts
+        .extend(writable(job.seats.iter().map(|s| s.node).filter(|k| *k != node)));
+    ix
 }
 
-/// `settle_job` with the job's slot nodes as writable remaining accounts, in slot order.
+/// `settle_job` with the job's seat holders then its backups as writable remaining accounts.
 pub fn settle_job(market: &MarketInfo, job_address: &Pubkey, job: &Job) -> Instruction {
     let mut ix = build(
         concord::accounts::SettleJob {
             market: market.address,
+            pool: market.pool(),
             job: *job_address,
             vault: market.vault(),
             mint: market.mint(),
@@ -378,8 +481,12 @@ pub fn settle_job(market: &MarketInfo, job_address: &Pubkey, job: &Job) -> Instr
         },
         concord::instruction::SettleJob {},
     );
-    ix.accounts
-        .extend(job.slots.iter().map(|s| AccountMeta::new(s.node, false)));
+    ix.accounts.extend(writable(
+        job.seats
+            .iter()
+            .map(|s| s.node)
+            .chain(job.backups.iter().copied()),
+    ));
     ix
 }
 

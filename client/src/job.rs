@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use concord::settlement::{next_transition, Transition};
-use concord::state::{Job, JobState, SlotStatus};
+use concord::state::{Job, JobState, SeatStatus};
 use concord::{CreateJobArgs, Requirements};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature, Signer};
@@ -19,11 +19,11 @@ use crate::kernels::KernelParams;
 pub struct JobSpec {
     /// Kernel and parameters.
     pub params: KernelParams,
-    /// `file://`, `http(s)://` or `inline:` URI of the input.
+    /// `http(s)://` or `inline:` URI of the input (`file://` only for workers that enable it).
     pub input_uri: String,
     /// sha256 of the input.
     pub input_digest: [u8; 32],
-    /// Hardware a node needs to claim the job.
+    /// Hardware (and optionally reputation) a node needs to be drawn for the job.
     pub requirements: Requirements,
     /// Replication N.
     pub replication: u8,
@@ -80,8 +80,9 @@ impl JobSpec {
         Ok(rewards + fee)
     }
 
-    /// The `create_job` arguments this spec encodes.
-    pub fn create_args(&self) -> CreateJobArgs {
+    /// The `create_job` arguments this spec encodes, agreeing to the fee rate `fee_bps` (the
+    /// market's current one, normally: the job is refused if the market's differs).
+    pub fn create_args(&self, fee_bps: u16) -> CreateJobArgs {
         CreateJobArgs {
             kernel: self.params.kernel().id(),
             params: self.params.encode(),
@@ -91,6 +92,7 @@ impl JobSpec {
             replication: self.replication,
             quorum: self.quorum,
             reward_per_worker: self.reward_per_worker,
+            fee_bps,
         }
     }
 }
@@ -185,7 +187,8 @@ impl ConcordClient {
         }
         for attempt in 0..5 {
             let id = info.state.next_job_id;
-            let ix = ix::create_job(&info, id, &buyer.pubkey(), &buyer_token, spec.create_args());
+            let args = spec.create_args(info.state.params.fee_bps);
+            let ix = ix::create_job(&info, id, &buyer.pubkey(), &buyer_token, args);
             match self.send(&[ix], &[buyer]).await {
                 Ok(signature) => {
                     return Ok(JobHandle {
@@ -206,13 +209,31 @@ impl ConcordClient {
         unreachable!("the loop returns on its last attempt")
     }
 
-    /// Sends `settle_job` for `job` if a transition is due now; returns whether it did.
+    /// Moves `job` along if it is due: `settle_job` when a transition is due now; `draw_job`
+    /// when the job is still undrawn half-way through its draw horizon (its seat holders draw it
+    /// with their first commit; this makes sure no-shows are slashed rather than the job left to
+    /// expire). Returns whether a transaction was sent.
     pub async fn crank(&self, market: &MarketInfo, address: &Pubkey, job: &Job) -> Result<bool> {
         if job.state.is_terminal() {
             return Ok(false);
         }
+        let slot = self.slot().await?;
+        if job.state == JobState::Open
+            && !job.draw_expired(slot)
+            && slot > job.created_slot + job.draw_horizon_slots / 2
+        {
+            let preview = self.preview_draw(market, address, job).await?;
+            let seats = if preview.is_staffed(job.replication) {
+                preview.seats
+            } else {
+                vec![]
+            };
+            self.send(&[ix::draw_job(market, address, job, &seats)], &[])
+                .await?;
+            return Ok(true);
+        }
         let now = self.clock().await?.unix_timestamp;
-        if next_transition(job, now) == Transition::None {
+        if next_transition(job, now, slot) == Transition::None {
             return Ok(false);
         }
         self.send(&[ix::settle_job(market, address, job)], &[])
@@ -270,9 +291,9 @@ impl JobHandle {
 pub fn result_of(job: Job) -> JobResult {
     let output_uris = match job.accepted_digest {
         Some(d) => job
-            .slots
+            .seats
             .iter()
-            .filter(|s| s.status == SlotStatus::Paid && s.digest == d)
+            .filter(|s| s.status == SeatStatus::Paid && s.digest == d)
             .map(|s| s.output_uri.clone())
             .collect(),
         None => vec![],
@@ -281,9 +302,9 @@ pub fn result_of(job: Job) -> JobResult {
         JobState::Settled => None,
         JobState::Failed => Some(
             if job
-                .slots
+                .seats
                 .iter()
-                .any(|s| s.status == SlotStatus::Released && !s.output_uri.is_empty())
+                .any(|s| s.status == SeatStatus::Released && !s.output_uri.is_empty())
             {
                 "no digest reached the quorum: the revealed outputs disagreed".to_string()
             } else {
@@ -291,9 +312,9 @@ pub fn result_of(job: Job) -> JobResult {
             },
         ),
         JobState::Expired => Some(format!(
-            "only {} of {} slots were claimed before the claim deadline",
-            job.slots.len(),
-            job.replication
+            "no committee of {} eligible nodes was drawn within {} slots (too few nodes meet the \
+             requirements at this price: see `concord job quote`)",
+            job.replication, job.draw_horizon_slots
         )),
         JobState::Cancelled => Some("cancelled by the buyer".to_string()),
         _ => Some("not finished".to_string()),

@@ -37,6 +37,7 @@
 pub mod amount;
 pub mod client;
 pub mod data;
+pub mod draw;
 pub mod error;
 pub mod events;
 pub mod ix;

@@ -23,9 +23,12 @@ pub const COMMIT_DOMAIN: &[u8] = b"concord-commit-v2";
 #[constant]
 pub const DRAW_DOMAIN: &[u8] = b"concord-draw-v2";
 
+/// The SlotHashes sysvar, whose entry for a job's creation slot seeds its draw.
+pub const SLOT_HASHES_SYSVAR: Pubkey = solana_sdk_ids::sysvar::slot_hashes::ID;
+
 /// Backups drawn after a job's seats, to take over seats whose holders do not commit.
 #[constant]
-pub const MAX_BACKUPS: usize = 3;
+pub const MAX_BACKUPS: u8 = 3;
 /// Picks a draw makes at most (eligible or skipped).
 #[constant]
 pub const MAX_DRAW_ATTEMPTS: u32 = 32;

@@ -159,7 +159,7 @@ pub fn perform_draw(
     let seed = draw::seed(&hash, &job.key());
     let rules = draw_rules(job);
     let seats = usize::from(job.replication);
-    let backups = if job.max_reassignments > 0 { MAX_BACKUPS } else { 0 };
+    let backups = if job.max_reassignments > 0 { usize::from(MAX_BACKUPS) } else { 0 };
     let epoch = pool.epoch_of(job.created_slot);
     let Some(result) = draw::draw(pool, epoch, &seed, &rules, seats, backups) else {
         return Ok(DrawEnd::Unstaffed);

@@ -233,7 +233,7 @@ impl Job {
     ) -> Result<()> {
         require!(self.state == JobState::Open, ConcordError::InvalidJobState);
         require!(
-            seats.len() == usize::from(self.replication) && backups.len() <= MAX_BACKUPS,
+            seats.len() == usize::from(self.replication) && backups.len() <= usize::from(MAX_BACKUPS),
             ConcordError::NodeAccountsMismatch
         );
         self.seats = seats.into_iter().map(Seat::assigned).collect();

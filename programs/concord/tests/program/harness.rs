@@ -5,17 +5,18 @@
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::system_instruction;
-use anchor_lang::{AccountDeserialize, InstructionData, ToAccountMetas};
+use anchor_lang::AccountDeserialize;
 use anchor_spl::token::spl_token;
 use anchor_spl::token_2022::spl_token_2022;
 use anchor_spl::token_2022::spl_token_2022::extension::StateWithExtensions;
 use concord::constants::*;
-use concord::state::{commitment, Job, Market, Node, SlotStatus};
+use concord::state::{commitment, Job, JobState, Market, Node, Pool, NO_INDEX};
 use concord::{CreateJobArgs, MarketParams, NodeSpec, Requirements};
+use concord_client::ix::{self, MarketInfo};
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::account::Account;
 use solana_sdk::clock::Clock;
-use solana_sdk::instruction::{AccountMeta, Instruction, InstructionError};
+use solana_sdk::instruction::{Instruction, InstructionError};
 use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::{Transaction, TransactionError};
 use std::collections::BTreeMap;
@@ -35,17 +36,21 @@ fn entry_wrapper(
 
 pub const DECIMALS: u8 = 6;
 pub const UNIT: u64 = 1_000_000;
+/// The tests' pool epoch and draw horizon, in slots.
+pub const HORIZON: u64 = 16;
 
 pub fn default_params() -> MarketParams {
     MarketParams {
         fee_bps: 250,
         min_stake: 100 * UNIT,
-        collateral_per_slot: 20 * UNIT,
-        claim_window: 600,
+        min_collateral: 20 * UNIT,
+        collateral_bps: 10_000,
         execution_window: 900,
         reveal_window: 300,
         unbonding_period: 86_400,
         max_replication: 7,
+        draw_horizon_slots: HORIZON,
+        max_reassignments: 1,
     }
 }
 
@@ -58,6 +63,16 @@ pub fn gpu_spec() -> NodeSpec {
     }
 }
 
+pub fn any_reputation() -> Requirements {
+    Requirements {
+        min_vram_mib: 8_192,
+        min_compute_capability: 80,
+        backends: BACKEND_CUDA | BACKEND_CPU,
+        min_agreed: 0,
+        max_fault_bps: 10_000,
+    }
+}
+
 pub fn job_args(replication: u8, quorum: u8, reward: u64) -> CreateJobArgs {
     CreateJobArgs {
         kernel: kernel::MATMUL_F32,
@@ -67,14 +82,11 @@ pub fn job_args(replication: u8, quorum: u8, reward: u64) -> CreateJobArgs {
             .collect(),
         input_uri: "https://data.example/inputs/a.bin".into(),
         input_digest: [7; 32],
-        requirements: Requirements {
-            min_vram_mib: 8_192,
-            min_compute_capability: 80,
-            backends: BACKEND_CUDA | BACKEND_CPU,
-        },
+        requirements: any_reputation(),
         replication,
         quorum,
         reward_per_worker: reward,
+        fee_bps: default_params().fee_bps,
     }
 }
 
@@ -123,42 +135,37 @@ pub struct Env {
     pub market_id: u64,
     pub market: Pubkey,
     pub vault: Pubkey,
+    pub pool_kp: Keypair,
+    pub pool: Pubkey,
     /// Every token account the tests created: failed transactions must leave them all unchanged.
     pub token_accounts: Vec<Pubkey>,
     pub nodes: Vec<Pubkey>,
     pub jobs: Vec<Pubkey>,
     /// Jobs whose terminal refund is allowed to stay pending (the buyer's refund account died).
     pub pending_refund_ok: Vec<Pubkey>,
+    /// Operator keypair of every registered node, by node address.
+    pub operators: BTreeMap<Pubkey, Keypair>,
+    info: Option<MarketInfo>,
+    /// Tokens the tests sent straight to the vault and nobody swept yet.
+    pub surplus: u64,
     nonce: u32,
     pub tx_count: u64,
 }
 
 pub fn market_pda(authority: &Pubkey, market_id: u64) -> Pubkey {
-    Pubkey::find_program_address(
-        &[MARKET_SEED, authority.as_ref(), &market_id.to_le_bytes()],
-        &concord::ID,
-    )
-    .0
+    concord_client::pda::market_address(authority, market_id)
 }
 
 pub fn vault_pda(market: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[VAULT_SEED, market.as_ref()], &concord::ID).0
+    concord_client::pda::vault_address(market)
 }
 
 pub fn node_pda(market: &Pubkey, operator: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[NODE_SEED, market.as_ref(), operator.as_ref()],
-        &concord::ID,
-    )
-    .0
+    concord_client::pda::node_address(market, operator)
 }
 
 pub fn job_pda(market: &Pubkey, job_id: u64) -> Pubkey {
-    Pubkey::find_program_address(
-        &[JOB_SEED, market.as_ref(), &job_id.to_le_bytes()],
-        &concord::ID,
-    )
-    .0
+    concord_client::pda::job_address(market, job_id)
 }
 
 impl Env {
@@ -186,6 +193,7 @@ impl Env {
         let authority = Keypair::new();
         let market_id = 1;
         let market = market_pda(&authority.pubkey(), market_id);
+        let pool_kp = Keypair::new();
         let mut env = Env {
             ctx,
             token_program,
@@ -195,10 +203,15 @@ impl Env {
             market_id,
             market,
             vault: vault_pda(&market),
+            pool: pool_kp.pubkey(),
+            pool_kp,
             token_accounts: vec![],
             nodes: vec![],
             jobs: vec![],
             pending_refund_ok: vec![],
+            operators: BTreeMap::new(),
+            info: None,
+            surplus: 0,
             nonce: 0,
             tx_count: 0,
         };
@@ -266,7 +279,7 @@ impl Env {
     /// Lamports and data of every tracked account (token accounts, market, vault, nodes, jobs).
     pub async fn snapshot(&mut self) -> BTreeMap<Pubkey, Option<(u64, Vec<u8>)>> {
         let mut keys = self.token_accounts.clone();
-        keys.extend([self.market, self.vault]);
+        keys.extend([self.market, self.vault, self.pool]);
         keys.extend(self.nodes.iter().copied());
         keys.extend(self.jobs.iter().copied());
         let mut out = BTreeMap::new();
@@ -299,6 +312,34 @@ impl Env {
         self.set_time(now + secs).await;
     }
 
+    pub async fn slot(&mut self) -> u64 {
+        self.ctx
+            .banks_client
+            .get_sysvar::<Clock>()
+            .await
+            .unwrap()
+            .slot
+    }
+
+    /// Moves `slots` slots ahead (new banks, so SlotHashes records the slots passed), keeping
+    /// the clock's unix time where it was.
+    pub async fn warp(&mut self, slots: u64) {
+        let clock: Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
+        self.ctx.warp_to_slot(clock.slot + slots).unwrap();
+        let mut after: Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
+        after.unix_timestamp = clock.unix_timestamp;
+        self.ctx.set_sysvar(&after);
+        self.ctx.last_blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
+    }
+
+    /// Moves to the first slot of the next pool epoch: nodes that joined before are drawable by
+    /// jobs created from now on.
+    pub async fn next_epoch(&mut self) {
+        let slot = self.slot().await;
+        let next = (slot / HORIZON + 1) * HORIZON;
+        self.warp(next - slot).await;
+    }
+
     // ----- accounts ------------------------------------------------------------------------
 
     pub async fn account(&mut self, key: Pubkey) -> Option<Account> {
@@ -320,6 +361,15 @@ impl Env {
 
     pub async fn job(&mut self, key: Pubkey) -> Job {
         self.decode(key).await
+    }
+
+    pub async fn pool_state(&mut self) -> Box<Pool> {
+        let acc = self.account(self.pool).await.expect("pool exists");
+        Pool::from_account_data(&acc.data).expect("pool decodes")
+    }
+
+    pub async fn slot_hashes(&mut self) -> Vec<u8> {
+        self.account(ix::SLOT_HASHES).await.expect("SlotHashes").data
     }
 
     pub async fn balance(&mut self, token_account: Pubkey) -> u64 {
@@ -454,38 +504,42 @@ impl Env {
         User { kp, token }
     }
 
-    // ----- instruction builders ------------------------------------------------------------
+    // ----- instruction builders: concord-client's ----------------------------------------------
 
-    pub fn ix<A: ToAccountMetas, D: InstructionData>(accounts: A, data: D) -> Instruction {
-        Instruction {
-            program_id: concord::ID,
-            accounts: accounts.to_account_metas(None),
-            data: data.data(),
-        }
+    /// The market as the builders take it (its immutable fields).
+    pub fn info(&self) -> &MarketInfo {
+        self.info.as_ref().expect("the market exists")
     }
 
-    pub fn create_market_ix(&self, params: MarketParams) -> Instruction {
-        Self::ix(
-            concord::accounts::CreateMarket {
-                authority: self.authority.pubkey(),
-                market: self.market,
-                mint: self.mint,
-                vault: self.vault,
-                token_program: self.token_program,
-                system_program: anchor_lang::system_program::ID,
-            },
-            concord::instruction::CreateMarket {
-                market_id: self.market_id,
+    pub fn create_market_ixs(&self, params: MarketParams, rent: u64) -> Vec<Instruction> {
+        vec![
+            ix::create_pool_account(&self.authority.pubkey(), &self.pool, rent),
+            ix::create_market(
+                &self.authority.pubkey(),
+                self.market_id,
+                &self.mint,
+                &self.token_program,
+                &self.pool,
                 params,
-            },
-        )
+            ),
+        ]
+    }
+
+    pub async fn pool_rent(&mut self) -> u64 {
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        rent.minimum_balance(Pool::SIZE)
     }
 
     pub async fn create_market_with(&mut self, params: MarketParams) -> TxResult {
-        let ix = self.create_market_ix(params);
-        let a = self.authority.insecure_clone();
-        self.send(&[ix], &[&a]).await?;
-        // The authority's own token account receives treasury withdrawals.
+        let rent = self.pool_rent().await;
+        let ixs = self.create_market_ixs(params, rent);
+        let (a, p) = (self.authority.insecure_clone(), self.pool_kp.insecure_clone());
+        self.send(&ixs, &[&a, &p]).await?;
+        let state = self.market_state().await;
+        self.info = Some(MarketInfo {
+            address: self.market,
+            state,
+        });
         Ok(())
     }
 
@@ -496,22 +550,11 @@ impl Env {
         spec: NodeSpec,
         stake: u64,
     ) -> Instruction {
-        Self::ix(
-            concord::accounts::RegisterNode {
-                operator: *op,
-                market: self.market,
-                node: node_pda(&self.market, op),
-                vault: self.vault,
-                mint: self.mint,
-                operator_token: token,
-                token_program: self.token_program,
-                system_program: anchor_lang::system_program::ID,
-            },
-            concord::instruction::RegisterNode { spec, stake },
-        )
+        ix::register_node(self.info(), op, &token, spec, stake, 0)
     }
 
-    /// Registers a new operator with `stake` staked and `extra` tokens left in its wallet.
+    /// Registers a new operator with `stake` staked and `extra` tokens left in its wallet. It
+    /// is drawable from the next pool epoch on (`next_epoch`).
     pub async fn operator(&mut self, stake: u64, extra: u64) -> Operator {
         self.operator_with(gpu_spec(), stake, extra).await
     }
@@ -521,24 +564,30 @@ impl Env {
         let ix = self.register_ix(&user.key(), user.token, spec, stake);
         let node = node_pda(&self.market, &user.key());
         self.nodes.push(node);
+        self.operators.insert(node, user.kp.insecure_clone());
         self.send(&[ix], &[&user.kp]).await.expect("register_node");
         Operator { user, node }
     }
 
+    /// `n` operators with `stake` each, drawable at once (the epoch is moved on).
+    pub async fn operators(&mut self, n: usize, stake: u64) -> Vec<Operator> {
+        let mut ops = vec![];
+        for _ in 0..n {
+            ops.push(self.operator(stake, 0).await);
+        }
+        self.next_epoch().await;
+        ops
+    }
+
     pub fn create_job_ix(&self, buyer: &User, job: Pubkey, args: CreateJobArgs) -> Instruction {
-        Self::ix(
-            concord::accounts::CreateJob {
-                buyer: buyer.key(),
-                market: self.market,
-                job,
-                vault: self.vault,
-                mint: self.mint,
-                buyer_token: buyer.token,
-                token_program: self.token_program,
-                system_program: anchor_lang::system_program::ID,
-            },
-            concord::instruction::CreateJob { args },
-        )
+        let id = self.jobs_id_of(job);
+        ix::create_job(self.info(), id, &buyer.key(), &buyer.token, args)
+    }
+
+    fn jobs_id_of(&self, job: Pubkey) -> u64 {
+        (0..10_000)
+            .find(|id| job_pda(&self.market, *id) == job)
+            .expect("a job address of this market")
     }
 
     pub async fn next_job(&mut self) -> Pubkey {
@@ -563,92 +612,79 @@ impl Env {
         self.try_create_job(buyer, args).await.expect("create_job")
     }
 
-    pub fn claim_ix(&self, op: &Pubkey, node: Pubkey, job: Pubkey) -> Instruction {
-        Self::ix(
-            concord::accounts::ClaimJob {
-                operator: *op,
-                market: self.market,
-                node,
-                job,
-            },
-            concord::instruction::ClaimJob {},
-        )
+    /// The draw of an open job as the client computes it now.
+    pub async fn preview(&mut self, job: Pubkey) -> concord_client::draw::DrawPreview {
+        let j = self.job(job).await;
+        let mut pool = self.pool_state().await;
+        let hashes = self.slot_hashes().await;
+        concord_client::draw::preview(&mut pool, &job, &j, &hashes).expect("drawable")
     }
 
-    pub async fn claim(&mut self, op: &Operator, job: Pubkey) -> TxResult {
-        let ix = self.claim_ix(&op.key(), op.node, job);
-        self.send(&[ix], &[&op.user.kp]).await
+    pub async fn draw_ix(&mut self, job: Pubkey) -> Instruction {
+        let j = self.job(job).await;
+        let p = self.preview(job).await;
+        let seats = if p.is_staffed(j.replication) { p.seats } else { vec![] };
+        ix::draw_job(self.info(), &job, &j, &seats)
     }
 
-    pub fn commit_ix(&self, op: &Pubkey, node: Pubkey, job: Pubkey, c: [u8; 32]) -> Instruction {
-        Self::ix(
-            concord::accounts::CommitResult {
-                operator: *op,
-                node,
-                job,
-            },
-            concord::instruction::CommitResult { commitment: c },
-        )
+    /// Cranks `draw_job` (a slot after creation) and returns the seat holders.
+    pub async fn draw(&mut self, job: Pubkey) -> Vec<Pubkey> {
+        if self.slot().await <= self.job(job).await.created_slot {
+            self.warp(1).await;
+        }
+        let ix = self.draw_ix(job).await;
+        self.send(&[ix], &[]).await.expect("draw_job");
+        self.job(job).await.seats.iter().map(|s| s.node).collect()
     }
 
-    /// Commits to `digest` with a salt derived from the node key.
-    pub async fn commit(&mut self, op: &Operator, job: Pubkey, digest: [u8; 32]) -> TxResult {
-        let c = commitment(&job, &op.node, &digest, &salt_of(op));
-        let ix = self.commit_ix(&op.key(), op.node, job, c);
-        self.send(&[ix], &[&op.user.kp]).await
+    /// The operator keypair of `node`.
+    pub fn signer_of(&self, node: &Pubkey) -> Keypair {
+        self.operators[node].insecure_clone()
     }
 
-    pub fn reveal_ix(
-        &self,
-        op: &Pubkey,
+    pub async fn commit_ix(&mut self, node: Pubkey, job: Pubkey, c: [u8; 32]) -> Instruction {
+        let op = self.operators[&node].pubkey();
+        let j = self.job(job).await;
+        let seats = if j.state == JobState::Open {
+            self.preview(job).await.seats
+        } else {
+            vec![]
+        };
+        ix::commit_result(self.info(), &job, &op, c, &seats)
+    }
+
+    /// Commits `digest` for `node`'s seat with a salt derived from the node key (drawing first
+    /// if the job is undrawn).
+    pub async fn commit(&mut self, node: Pubkey, job: Pubkey, digest: [u8; 32]) -> TxResult {
+        let c = commitment(&job, &node, &digest, &salt(&node));
+        let ix = self.commit_ix(node, job, c).await;
+        let kp = self.signer_of(&node);
+        self.send(&[ix], &[&kp]).await
+    }
+
+    pub async fn reveal_ix_with(
+        &mut self,
         node: Pubkey,
         job: Pubkey,
         digest: [u8; 32],
         salt: [u8; 32],
     ) -> Instruction {
-        Self::ix(
-            concord::accounts::RevealResult {
-                operator: *op,
-                node,
-                job,
-            },
-            concord::instruction::RevealResult {
-                digest,
-                salt,
-                output_uri: format!("https://worker.example/out/{node}"),
-            },
-        )
+        let op = self.operators[&node].pubkey();
+        let j = self.job(job).await;
+        let uri = format!("https://worker.example/out/{node}");
+        ix::reveal_result(self.info(), &job, &j, &op, digest, salt, uri)
     }
 
-    pub async fn reveal(&mut self, op: &Operator, job: Pubkey, digest: [u8; 32]) -> TxResult {
-        let ix = self.reveal_ix(&op.key(), op.node, job, digest, salt_of(op));
-        self.send(&[ix], &[&op.user.kp]).await
+    pub async fn reveal(&mut self, node: Pubkey, job: Pubkey, digest: [u8; 32]) -> TxResult {
+        let ix = self.reveal_ix_with(node, job, digest, salt(&node)).await;
+        let kp = self.signer_of(&node);
+        self.send(&[ix], &[&kp]).await
     }
 
-    /// settle_job with the job's slot nodes as remaining accounts, in slot order.
+    /// settle_job with the job's seats then backups as remaining accounts.
     pub async fn settle_ix(&mut self, job: Pubkey) -> Instruction {
         let j = self.job(job).await;
-        let mut ix = self.settle_ix_with(job, j.refund_account, &[]);
-        ix.accounts
-            .extend(j.slots.iter().map(|s| AccountMeta::new(s.node, false)));
-        ix
-    }
-
-    pub fn settle_ix_with(&self, job: Pubkey, refund: Pubkey, nodes: &[Pubkey]) -> Instruction {
-        let mut ix = Self::ix(
-            concord::accounts::SettleJob {
-                market: self.market,
-                job,
-                vault: self.vault,
-                mint: self.mint,
-                refund_account: refund,
-                token_program: self.token_program,
-            },
-            concord::instruction::SettleJob {},
-        );
-        ix.accounts
-            .extend(nodes.iter().map(|n| AccountMeta::new(*n, false)));
-        ix
+        ix::settle_job(self.info(), &job, &j)
     }
 
     pub async fn settle(&mut self, job: Pubkey) -> TxResult {
@@ -656,134 +692,91 @@ impl Env {
         self.send(&[ix], &[]).await
     }
 
+    /// Creates a job, draws it, has every seat commit and reveal `digests[i]` (in seat order);
+    /// the last reveal settles. Returns the job and its seat holders.
+    pub async fn run_job(
+        &mut self,
+        buyer: &User,
+        args: CreateJobArgs,
+        digests: &[[u8; 32]],
+    ) -> (Pubkey, Vec<Pubkey>) {
+        let job = self.create_job(buyer, args).await;
+        self.warp(1).await;
+        let seats = self.preview(job).await.seats;
+        for (node, d) in seats.iter().zip(digests) {
+            self.commit(*node, job, *d).await.expect("commit");
+        }
+        for (node, d) in seats.iter().zip(digests) {
+            self.reveal(*node, job, *d).await.expect("reveal");
+        }
+        (job, seats)
+    }
+
     pub fn cancel_ix(&self, buyer: &User, job: Pubkey) -> Instruction {
-        Self::ix(
-            concord::accounts::CancelJob {
-                buyer: buyer.key(),
-                market: self.market,
-                job,
-                vault: self.vault,
-                mint: self.mint,
-                destination: buyer.token,
-                token_program: self.token_program,
-            },
-            concord::instruction::CancelJob {},
-        )
+        ix::cancel_job(self.info(), &job, &buyer.key(), &buyer.token)
     }
 
     pub fn close_ix(&self, buyer: &User, job: Pubkey) -> Instruction {
-        Self::ix(
-            concord::accounts::CloseJob {
-                buyer: buyer.key(),
-                market: self.market,
-                job,
-                vault: self.vault,
-                mint: self.mint,
-                destination: buyer.token,
-                token_program: self.token_program,
-            },
-            concord::instruction::CloseJob {},
-        )
+        ix::close_job(self.info(), &job, &buyer.key(), &buyer.token)
     }
 
     pub fn deposit_ix(&self, op: &Operator, amount: u64) -> Instruction {
-        Self::ix(
-            concord::accounts::DepositStake {
-                operator: op.key(),
-                market: self.market,
-                node: op.node,
-                vault: self.vault,
-                mint: self.mint,
-                operator_token: op.user.token,
-                token_program: self.token_program,
-            },
-            concord::instruction::DepositStake { amount },
-        )
+        ix::deposit_stake(self.info(), &op.key(), &op.user.token, amount)
     }
 
     pub fn unbond_ix(&self, op: &Operator) -> Instruction {
-        Self::ix(
-            concord::accounts::RequestUnbond {
-                operator: op.key(),
-                market: self.market,
-                node: op.node,
-            },
-            concord::instruction::RequestUnbond {},
-        )
+        ix::request_unbond(self.info(), &op.key())
     }
 
     pub fn withdraw_stake_ix(&self, op: &Operator, dest: Pubkey, amount: u64) -> Instruction {
-        Self::ix(
-            concord::accounts::WithdrawStake {
-                operator: op.key(),
-                market: self.market,
-                node: op.node,
-                vault: self.vault,
-                mint: self.mint,
-                destination: dest,
-                token_program: self.token_program,
-            },
-            concord::instruction::WithdrawStake { amount },
-        )
+        ix::withdraw_stake(self.info(), &op.key(), &dest, amount)
     }
 
     pub fn withdraw_earnings_ix(&self, op: &Operator, dest: Pubkey, amount: u64) -> Instruction {
-        Self::ix(
-            concord::accounts::WithdrawEarnings {
-                operator: op.key(),
-                market: self.market,
-                node: op.node,
-                vault: self.vault,
-                mint: self.mint,
-                destination: dest,
-                token_program: self.token_program,
-            },
-            concord::instruction::WithdrawEarnings { amount },
-        )
+        ix::withdraw_earnings(self.info(), &op.key(), &dest, amount)
     }
 
     pub fn update_node_ix(&self, op: &Operator, spec: NodeSpec) -> Instruction {
-        Self::ix(
-            concord::accounts::UpdateNode {
-                operator: op.key(),
-                node: op.node,
-            },
-            concord::instruction::UpdateNode { spec },
-        )
+        ix::update_node(self.info(), &op.key(), spec)
+    }
+
+    pub fn set_available_ix(&self, op: &Pubkey, available: bool) -> Instruction {
+        ix::set_available(self.info(), op, available)
+    }
+
+    pub fn set_ask_ix(&self, op: &Pubkey, ask: u64) -> Instruction {
+        ix::set_ask(self.info(), op, ask)
+    }
+
+    /// Flips `node`'s availability.
+    pub async fn set_available(&mut self, node: Pubkey, available: bool) {
+        let kp = self.signer_of(&node);
+        let ix = self.set_available_ix(&kp.pubkey(), available);
+        self.send(&[ix], &[&kp]).await.expect("set_available");
     }
 
     pub fn update_market_ix(&self, signer: &Pubkey, params: MarketParams) -> Instruction {
-        Self::ix(
-            concord::accounts::UpdateMarket {
-                authority: *signer,
-                market: self.market,
-            },
-            concord::instruction::UpdateMarket { params },
-        )
+        let mut ix = ix::update_market(self.info(), params);
+        ix.accounts[0].pubkey = *signer;
+        ix
     }
 
     pub fn set_paused_ix(&self, signer: &Pubkey, paused: bool) -> Instruction {
-        Self::ix(
-            concord::accounts::SetPaused {
-                authority: *signer,
-                market: self.market,
-            },
-            concord::instruction::SetPaused { paused },
-        )
+        let mut ix = ix::set_paused(self.info(), paused);
+        ix.accounts[0].pubkey = *signer;
+        ix
     }
 
     pub fn withdraw_treasury_ix(&self, signer: &Pubkey, dest: Pubkey, amount: u64) -> Instruction {
-        Self::ix(
-            concord::accounts::WithdrawTreasury {
-                authority: *signer,
-                market: self.market,
-                vault: self.vault,
-                mint: self.mint,
-                destination: dest,
-                token_program: self.token_program,
-            },
-            concord::instruction::WithdrawTreasury { amount },
-        )
+        let mut ix = ix::withdraw_treasury(self.info(), &dest, amount);
+        ix.accounts[0].pubkey = *signer;
+        ix
+    }
+
+    pub fn sweep_ix(&self, signer: &Pubkey) -> Instruction {
+        let mut ix = ix::sweep_surplus(self.info());
+        ix.accounts[0].pubkey = *signer;
+        ix
     }
 
     pub async fn set_paused(&mut self, paused: bool) {
@@ -794,18 +787,21 @@ impl Env {
 
     // ----- the conservation invariant ------------------------------------------------------
 
-    /// vault = Σ node.stake + Σ node.earnings + Σ escrow of open jobs + treasury, with the
-    /// market's running totals equal to the sums over the individual accounts, and every node's
-    /// locked collateral equal to what its unsettled slots hold.
+    /// vault = Σ node.stake + Σ node.earnings + Σ escrow of jobs + treasury (+ the surplus the
+    /// tests sent to the vault from outside, until swept), with the market's running totals
+    /// equal to the sums over the individual accounts, every node's locked collateral equal to
+    /// what its open seats hold, and the pool equal to the available nodes: one live entry per
+    /// available, active node, mirroring it, and Σ weights = Σ their stake.
     pub async fn check_invariant(&mut self) {
         if self.account(self.market).await.is_none() {
             return; // no market yet (or its creation failed)
         }
         let market = self.market_state().await;
         let vault = self.balance(self.vault).await;
+        let pool = self.pool_state().await;
 
         let (mut stake, mut earnings, mut escrow) = (0u64, 0u64, 0u64);
-        let mut locked_by_slots: BTreeMap<Pubkey, (u64, u16)> = BTreeMap::new();
+        let mut locked_by_seats: BTreeMap<Pubkey, (u64, u16)> = BTreeMap::new();
         for job_key in self.jobs.clone() {
             let Some(acc) = self.account(job_key).await else {
                 continue; // never created, or closed
@@ -817,25 +813,20 @@ impl Env {
                     "terminal job {job_key} still holds escrow {}",
                     job.escrow
                 );
-                assert!(job.slots.iter().all(|s| matches!(
-                    s.status,
-                    SlotStatus::Paid | SlotStatus::Slashed | SlotStatus::Released
-                )));
+                assert!(job.seats.iter().all(|s| !s.status.is_open()));
+            } else if job.state == JobState::Open {
+                assert!(job.seats.is_empty() && job.backups.is_empty());
             } else {
-                assert!(job.slots.len() <= usize::from(job.replication));
+                assert_eq!(job.seats.len(), usize::from(job.replication));
             }
             escrow += job.escrow;
-            for s in &job.slots {
-                if matches!(
-                    s.status,
-                    SlotStatus::Claimed | SlotStatus::Committed | SlotStatus::Revealed
-                ) {
-                    let e = locked_by_slots.entry(s.node).or_default();
-                    e.0 += job.collateral_per_slot;
-                    e.1 += 1;
-                }
+            for s in job.seats.iter().filter(|s| s.status.is_open()) {
+                let e = locked_by_seats.entry(s.node).or_default();
+                e.0 += job.collateral_per_seat;
+                e.1 += 1;
             }
         }
+        let (mut pool_stake, mut pool_members) = (0u64, 0u32);
         for node_key in self.nodes.clone() {
             let Some(acc) = self.account(node_key).await else {
                 continue;
@@ -847,23 +838,55 @@ impl Env {
                 node.locked_collateral <= node.stake,
                 "locked > stake on {node_key}"
             );
-            let (locked, slots) = locked_by_slots.get(&node_key).copied().unwrap_or_default();
+            let (locked, seats) = locked_by_seats.get(&node_key).copied().unwrap_or_default();
             assert_eq!(
                 node.locked_collateral, locked,
                 "locked collateral of {node_key}"
             );
-            assert_eq!(node.active_slots, slots, "active slots of {node_key}");
+            assert_eq!(node.active_seats, seats, "active seats of {node_key}");
+            if node.in_draw() {
+                let e = &pool.entries[node.pool_index as usize];
+                assert!(e.is_live() && e.node == node_key, "pool entry of {node_key}");
+                assert_eq!(
+                    (e.weight, e.locked, e.ask, e.vram_mib, e.backends),
+                    (
+                        node.stake,
+                        node.locked_collateral,
+                        node.ask,
+                        node.spec.vram_mib,
+                        node.spec.backends
+                    ),
+                    "pool entry of {node_key} mirrors the node"
+                );
+                pool_stake += node.stake;
+                pool_members += 1;
+            } else {
+                assert_eq!(node.pool_index, NO_INDEX, "{node_key} is out of the draw");
+            }
         }
+        let live: Vec<_> = pool.entries.iter().filter(|e| e.is_live()).collect();
+        assert_eq!(live.len() as u32, pool.count, "pool.count");
+        assert_eq!(pool.count, pool_members, "one entry per available node");
+        assert_eq!(
+            live.iter().map(|e| e.weight).sum::<u64>(),
+            pool.total_weight,
+            "pool.total_weight = Σ entry weights"
+        );
+        assert_eq!(pool.total_weight, pool_stake, "Σ weights = Σ stake in the draw");
         assert_eq!(market.total_stake, stake, "market.total_stake");
         assert_eq!(market.total_earnings, earnings, "market.total_earnings");
         assert_eq!(market.total_escrow, escrow, "market.total_escrow");
         assert_eq!(
             vault,
-            stake + earnings + escrow + market.treasury,
-            "conservation invariant: vault {vault} != stake {stake} + earnings {earnings} + escrow {escrow} + treasury {}",
-            market.treasury
+            stake + earnings + escrow + market.treasury + self.surplus,
+            "conservation invariant: vault {vault} != stake {stake} + earnings {earnings} + escrow {escrow} + treasury {} + surplus {}",
+            market.treasury,
+            self.surplus
         );
-        assert_eq!(market.expected_vault_balance(), Some(vault));
+        assert_eq!(
+            market.expected_vault_balance().map(|e| e + self.surplus),
+            Some(vault)
+        );
     }
 }
 
@@ -918,8 +941,8 @@ impl ExtInit {
 }
 
 /// Deterministic per-node salt used by the tests.
-pub fn salt_of(op: &Operator) -> [u8; 32] {
-    let mut s = op.node.to_bytes();
+pub fn salt(node: &Pubkey) -> [u8; 32] {
+    let mut s = node.to_bytes();
     s[0] ^= 0x5a;
     s
 }
