@@ -243,8 +243,12 @@ impl Pool {
                     .total_weight
                     .checked_sub(weight)
                     .ok_or(ConcordError::MathOverflow)?;
+                // The freed entry keeps the node's key (a draw that picks it from an older
+                // snapshot reports whom it skipped) until the index is reused.
                 let entry = &mut self.entries[index as usize];
-                *entry = PoolEntry::EMPTY;
+                entry.live = 0;
+                entry.weight = 0;
+                entry.locked = 0;
                 entry.next_free = self.free_head;
                 self.free_head = index;
                 self.count -= 1;

@@ -627,6 +627,12 @@ impl Env {
         ix::draw_job(self.info(), &job, &j, &seats)
     }
 
+    /// `draw_job` with no seat accounts (enough for an expiry, or to see a refusal).
+    pub async fn draw_ix_unchecked(&mut self, job: Pubkey) -> Instruction {
+        let j = self.job(job).await;
+        ix::draw_job(self.info(), &job, &j, &[])
+    }
+
     /// Cranks `draw_job` (a slot after creation) and returns the seat holders.
     pub async fn draw(&mut self, job: Pubkey) -> Vec<Pubkey> {
         if self.slot().await <= self.job(job).await.created_slot {

@@ -9,3 +9,5 @@
 
 mod harness;
 mod lifecycle;
+mod deadlines;
+mod draw;
