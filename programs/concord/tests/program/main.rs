@@ -12,3 +12,4 @@ mod lifecycle;
 mod deadlines;
 mod draw;
 mod nodes;
+mod market;
