@@ -117,6 +117,15 @@ impl<'a, 'info> NodeSet<'a, 'info> {
         Ok(())
     }
 
+    /// Like [`expect_exactly`](Self::expect_exactly), for any one of `layouts`.
+    pub fn expect_one_of(&self, layouts: &[&[Pubkey]]) -> Result<()> {
+        require!(
+            layouts.iter().any(|keys| self.expect_exactly(keys).is_ok()),
+            ConcordError::NodeAccountsMismatch
+        );
+        Ok(())
+    }
+
     /// Writes the remaining accounts back (the own node is written by Anchor).
     pub fn exit(&self, program_id: &Pubkey) -> Result<()> {
         for n in &self.others {
@@ -489,6 +498,15 @@ pub fn emit_finalized(job: &Account<Job>, outcome: Outcome, refund_delivered: bo
     });
 }
 
+/// The node accounts `settle_job` takes: the seat holders in seat order, then the backups.
+pub fn seats_then_backups(job: &Job) -> Vec<Pubkey> {
+    job.seats
+        .iter()
+        .map(|s| s.node)
+        .chain(job.backups.iter().copied())
+        .collect()
+}
+
 /// Applies every transition due at (`now`, `slot`), finalising and refunding when the job
 /// reaches a terminal state. Used by `settle_job` and by the reveal that completes the set.
 #[allow(clippy::too_many_arguments)]
@@ -505,27 +523,14 @@ pub fn advance<'info>(
         match next_transition(job, now, slot) {
             Transition::None => return Ok(()),
             Transition::Reassign => {
-                let keys: Vec<Pubkey> = job
-                    .seats
-                    .iter()
-                    .map(|s| s.node)
-                    .chain(job.backups.iter().copied())
-                    .collect();
-                nodes.expect_exactly(&keys)?;
+                nodes.expect_exactly(&seats_then_backups(job))?;
                 reassign(market, job, pool, nodes, now, slot)?;
             }
             Transition::OpenReveals => open_reveals(job, now)?,
             Transition::Finalize(to) => {
-                let open: Vec<Pubkey> = job
-                    .seats
-                    .iter()
-                    .filter(|s| s.status.is_open())
-                    .map(|s| s.node)
-                    .collect();
-                require!(
-                    open.iter().all(|k| nodes.get(k).is_some()),
-                    ConcordError::NodeAccountsMismatch
-                );
+                // The seat holders in seat order, with or without the backups after them.
+                let seats: Vec<Pubkey> = job.seats.iter().map(|s| s.node).collect();
+                nodes.expect_one_of(&[&seats, &seats_then_backups(job)])?;
                 let outcome = finalize(market, job, Some(pool), nodes, to, now, slot)?;
                 let delivered = deliver_refund(market, job, payout)?;
                 emit_finalized(job, outcome, delivered);

@@ -9,6 +9,7 @@ use anchor_lang::error::ErrorCode as Anchor;
 use anchor_lang::prelude::Pubkey;
 use concord::errors::ConcordError as E;
 use concord::state::{commitment, JobState};
+use concord_client::ix;
 use solana_sdk::account::Account;
 use solana_sdk::instruction::{Instruction, InstructionError};
 use solana_sdk::signature::{Keypair, Signer};
@@ -21,20 +22,23 @@ pub struct Fixture {
     pub env: Env,
     pub buyer: User,
     pub attacker: User,
-    /// Registered, staked, idle.
+    /// Registered, staked, available: the only node a draw can pick; holds no seat.
     pub idle: Operator,
-    /// Holds a claimed, uncommitted slot of `claimed_job`.
-    pub claimer: Operator,
+    /// Holds an uncommitted seat of `assigned_job`.
+    pub seated: Operator,
     /// Committed in `revealing_job` (N = 1, so the job is Revealing).
     pub revealer: Operator,
     /// Paid in `settled_job`: has earnings.
     pub earner: Operator,
-    /// Unbonded, window elapsed, no slots: can withdraw stake.
+    /// Unbonded, window elapsed, no seats: can withdraw stake.
     pub leaver: Operator,
     /// Not registered yet.
     pub newcomer: User,
+    /// Created in the current slot: cancellable, not drawable yet.
     pub open_job: Pubkey,
-    pub claimed_job: Pubkey,
+    /// Created a slot earlier: drawable (its draw picks `idle`).
+    pub drawable_job: Pubkey,
+    pub assigned_job: Pubkey,
     pub revealing_job: Pubkey,
     pub settled_job: Pubkey,
     /// Authority's token account for treasury withdrawals.
@@ -51,26 +55,31 @@ impl Fixture {
 
         let buyer = env.user(1_000 * UNIT).await;
         let attacker = env.user(1_000 * UNIT).await;
-        let idle = env.operator(200 * UNIT, 100 * UNIT).await;
-        let claimer = env.operator(200 * UNIT, 0).await;
-        let revealer = env.operator(200 * UNIT, 0).await;
-        let earner = env.operator(200 * UNIT, 0).await;
         let newcomer = env.user(300 * UNIT).await;
 
-        let settled_job = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
-        env.claim(&earner, settled_job).await.unwrap();
-        env.commit(&earner, settled_job, digest(1)).await.unwrap();
-        env.reveal(&earner, settled_job, digest(1)).await.unwrap();
-        env.settle(settled_job).await.unwrap();
+        // One node at a time in the pool, so each draw picks the node meant for the role; each
+        // then leaves the pool (keeping its seat).
+        let earner = env.operators(1, 200 * UNIT).await.remove(0);
+        let (settled_job, _) = env.run_job(&buyer, job_args(1, 1, REWARD), &[digest(1)]).await;
+        env.set_available(earner.node, false).await;
 
+        let revealer = env.operators(1, 200 * UNIT).await.remove(0);
         let revealing_job = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
-        env.claim(&revealer, revealing_job).await.unwrap();
-        env.commit(&revealer, revealing_job, digest(2))
+        env.warp(1).await;
+        env.commit(revealer.node, revealing_job, digest(2))
             .await
             .unwrap();
+        env.set_available(revealer.node, false).await;
 
-        let claimed_job = env.create_job(&buyer, job_args(2, 2, REWARD)).await;
-        env.claim(&claimer, claimed_job).await.unwrap();
+        let seated = env.operators(1, 200 * UNIT).await.remove(0);
+        let assigned_job = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
+        env.draw(assigned_job).await;
+        env.set_available(seated.node, false).await;
+
+        let idle = env.operator(200 * UNIT, 100 * UNIT).await;
+        env.next_epoch().await;
+        let drawable_job = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
+        env.warp(1).await;
         let open_job = env.create_job(&buyer, job_args(2, 2, REWARD)).await;
 
         let a = env.authority.pubkey();
@@ -80,13 +89,14 @@ impl Fixture {
             buyer,
             attacker,
             idle,
-            claimer,
+            seated,
             revealer,
             earner,
             leaver,
             newcomer,
             open_job,
-            claimed_job,
+            drawable_job,
+            assigned_job,
             revealing_job,
             settled_job,
             treasury_dest,
@@ -213,15 +223,23 @@ const SYSTEM: Pubkey = anchor_lang::system_program::ID;
 #[tokio::test]
 async fn create_market_attacks() {
     let mut f = Fixture::new().await;
-    // A second market of the same authority.
+    // A second market of the same authority, with its pool account created beforehand.
+    let first_pool = f.env.pool;
     f.env.market_id = 2;
     f.env.market = market_pda(&f.env.authority.pubkey(), 2);
     f.env.vault = vault_pda(&f.env.market);
+    f.env.pool_kp = Keypair::new();
+    f.env.pool = f.env.pool_kp.pubkey();
     f.env.nodes.clear();
     f.env.jobs.clear();
     let auth = f.env.authority.insecure_clone();
-    let valid = f.env.create_market_ix(default_params());
+    let rent = f.env.pool_rent().await;
+    let ixs = f.env.create_market_ixs(default_params(), rent);
+    let pool_kp = f.env.pool_kp.insecure_clone();
+    f.env.send(&ixs[..1], &[&auth, &pool_kp]).await.unwrap();
+    let valid = ixs[1].clone();
     let fake_mint = f.spoof(f.env.mint, concord::ID).await;
+    let system_pool = f.spoof(f.env.pool, SYSTEM).await;
     let mut overflow = default_params();
     overflow.unbonding_period = i64::MAX;
     let attacks = vec![
@@ -263,8 +281,27 @@ async fn create_market_attacks() {
             fw(Anchor::ConstraintSeeds),
         ),
         (
+            "another market's pool",
+            replace(&valid, f.env.pool, first_pool),
+            vec![&auth],
+            fw(Anchor::ConstraintZero),
+        ),
+        (
+            "pool owned by the system program",
+            replace(&valid, f.env.pool, system_pool),
+            vec![&auth],
+            fw(Anchor::AccountOwnedByWrongProgram),
+        ),
+        (
             "overflowing window",
-            f.env.create_market_ix(overflow),
+            ix::create_market(
+                &auth.pubkey(),
+                2,
+                &f.env.mint,
+                &f.env.token_program,
+                &f.env.pool,
+                overflow,
+            ),
             vec![&auth],
             anchor_code(E::InvalidWindow),
         ),
@@ -295,8 +332,8 @@ async fn update_market_attacks() {
     let fake_pda = f.spoof(f.env.market, concord::ID).await;
     let overflow = concord::MarketParams {
         min_stake: u64::MAX,
-        collateral_per_slot: u64::MAX,
-        claim_window: i64::MAX,
+        min_collateral: u64::MAX,
+        execution_window: i64::MAX,
         ..params
     };
     let attacks = vec![
@@ -1006,10 +1043,16 @@ async fn cancel_job_attacks() {
             fw(Anchor::ConstraintDuplicateMutableAccount),
         ),
         (
-            "job with claims",
-            f.env.cancel_ix(&f.buyer, f.claimed_job),
+            "drawn job",
+            f.env.cancel_ix(&f.buyer, f.assigned_job),
             vec![&buyer],
-            anchor_code(E::JobHasClaims),
+            anchor_code(E::InvalidJobState),
+        ),
+        (
+            "job past its creation slot (its draw is known)",
+            f.env.cancel_ix(&f.buyer, f.drawable_job),
+            vec![&buyer],
+            anchor_code(E::CancelWindowClosed),
         ),
     ];
     run(
@@ -1092,159 +1135,104 @@ async fn close_job_attacks() {
 }
 
 #[tokio::test]
-async fn claim_job_attacks() {
+async fn draw_job_attacks() {
     let mut f = Fixture::new().await;
-    let op = f.idle.user.kp.insecure_clone();
-    let valid = f.env.claim_ix(&op.pubkey(), f.idle.node, f.open_job);
-    let wrong_owner = f.spoof(f.open_job, SYSTEM).await;
-    let fake_job = f.spoof(f.open_job, concord::ID).await;
+    let job = f.drawable_job;
+    let valid = f.env.draw_ix(job).await;
+    assert_eq!(valid.accounts.last().unwrap().pubkey, f.idle.node);
+    let wrong_owner = f.spoof(job, SYSTEM).await;
+    let fake_job = f.spoof(job, concord::ID).await;
+    let fake_pool = f.spoof(f.env.pool, concord::ID).await;
+    let fake_hashes = f.spoof(ix::SLOT_HASHES, SYSTEM).await;
     let fake_node = f.spoof(f.idle.node, concord::ID).await;
     let attacks = vec![
-        (
-            "missing signer",
-            unsign(&valid, op.pubkey()),
-            vec![],
-            fw(Anchor::AccountNotSigner),
-        ),
-        (
-            "wrong signer: another operator's node",
-            replace(&valid, op.pubkey(), f.attacker.key()),
-            vec![&f.attacker.kp],
-            anchor_code(E::Unauthorized),
-        ),
+        // draw_job is permissionless: the accounts are the attack surface.
         (
             "job owned by another program",
-            replace(&valid, f.open_job, wrong_owner),
-            vec![&op],
+            replace(&valid, job, wrong_owner),
+            vec![],
             fw(Anchor::AccountOwnedByWrongProgram),
         ),
         (
             "fake job PDA",
-            replace(&valid, f.open_job, fake_job),
-            vec![&op],
+            replace(&valid, job, fake_job),
+            vec![],
             fw(Anchor::ConstraintSeeds),
         ),
         (
-            "fake node PDA",
+            "a look-alike pool",
+            replace(&valid, f.env.pool, fake_pool),
+            vec![],
+            anchor_code(E::WrongPool),
+        ),
+        (
+            "forged slot hashes",
+            replace(&valid, ix::SLOT_HASHES, fake_hashes),
+            vec![],
+            fw(Anchor::ConstraintAddress),
+        ),
+        (
+            "a look-alike seat node",
             replace(&valid, f.idle.node, fake_node),
-            vec![&op],
-            fw(Anchor::ConstraintSeeds),
+            vec![],
+            anchor_code(E::NodeAccountsMismatch),
         ),
         (
-            "reused account: node = job",
-            replace(&valid, f.idle.node, f.open_job),
-            vec![&op],
-            fw(Anchor::AccountDiscriminatorMismatch),
+            "another node in the seat",
+            replace(&valid, f.idle.node, f.seated.node),
+            vec![],
+            anchor_code(E::NodeAccountsMismatch),
         ),
         (
-            "unbonded node",
-            f.env.claim_ix(&f.leaver.key(), f.leaver.node, f.open_job),
-            vec![&f.leaver.user.kp],
-            anchor_code(E::NodeUnbonding),
+            "refund diverted",
+            replace(&valid, f.buyer.token, f.attacker.token),
+            vec![],
+            anchor_code(E::WrongRefundAccount),
         ),
         (
-            "running job",
-            f.env.claim_ix(&op.pubkey(), f.idle.node, f.revealing_job),
-            vec![&op],
-            anchor_code(E::InvalidJobState),
+            "wrong vault",
+            replace(&valid, f.env.vault, f.attacker.token),
+            vec![],
+            anchor_code(E::WrongVault),
+        ),
+        (
+            "a job created in this slot",
+            f.env.draw_ix_unchecked(f.open_job).await,
+            vec![],
+            anchor_code(E::DrawTooEarly),
+        ),
+        (
+            "a job drawn already",
+            f.env.draw_ix_unchecked(f.assigned_job).await,
+            vec![],
+            anchor_code(E::AlreadyDrawn),
         ),
     ];
     run(
         &mut f.env,
         Case {
             valid,
-            signer: Some(&op),
+            signer: None,
             attacks,
-            replay: Replay::Refused(anchor_code(E::DuplicateClaim)),
+            replay: Replay::Refused(anchor_code(E::AlreadyDrawn)),
         },
     )
     .await;
+    assert_eq!(f.env.job(job).await.seats[0].node, f.idle.node);
 }
 
 #[tokio::test]
 async fn commit_result_attacks() {
     let mut f = Fixture::new().await;
-    let op = f.claimer.user.kp.insecure_clone();
-    let c = commitment(
-        &f.claimed_job,
-        &f.claimer.node,
-        &digest(5),
-        &salt_of(&f.claimer),
-    );
-    let valid = f
-        .env
-        .commit_ix(&op.pubkey(), f.claimer.node, f.claimed_job, c);
-    let wrong_owner = f.spoof(f.claimer.node, SYSTEM).await;
-    let fake_job = f.spoof(f.claimed_job, concord::ID).await;
-    let fake_node = f.spoof(f.claimer.node, concord::ID).await;
-    let attacks = vec![
-        (
-            "missing signer",
-            unsign(&valid, op.pubkey()),
-            vec![],
-            fw(Anchor::AccountNotSigner),
-        ),
-        (
-            "wrong signer",
-            replace(&valid, op.pubkey(), f.attacker.key()),
-            vec![&f.attacker.kp],
-            anchor_code(E::Unauthorized),
-        ),
-        (
-            "node owned by another program",
-            replace(&valid, f.claimer.node, wrong_owner),
-            vec![&op],
-            fw(Anchor::AccountOwnedByWrongProgram),
-        ),
-        (
-            "fake job PDA",
-            replace(&valid, f.claimed_job, fake_job),
-            vec![&op],
-            fw(Anchor::ConstraintSeeds),
-        ),
-        (
-            "fake node PDA",
-            replace(&valid, f.claimer.node, fake_node),
-            vec![&op],
-            fw(Anchor::ConstraintSeeds),
-        ),
-        (
-            "a node without a slot",
-            f.env
-                .commit_ix(&f.idle.key(), f.idle.node, f.claimed_job, c),
-            vec![&f.idle.user.kp],
-            anchor_code(E::SlotNotFound),
-        ),
-        (
-            "reused account: node = job",
-            replace(&valid, f.claimer.node, f.claimed_job),
-            vec![&op],
-            fw(Anchor::AccountDiscriminatorMismatch),
-        ),
-    ];
-    run(
-        &mut f.env,
-        Case {
-            valid,
-            signer: Some(&op),
-            attacks,
-            replay: Replay::Refused(anchor_code(E::AlreadyCommitted)),
-        },
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn reveal_result_attacks() {
-    let mut f = Fixture::new().await;
-    let op = f.revealer.user.kp.insecure_clone();
-    let (node, job) = (f.revealer.node, f.revealing_job);
-    let valid = f
-        .env
-        .reveal_ix(&op.pubkey(), node, job, digest(2), salt_of(&f.revealer));
+    let op = f.seated.user.kp.insecure_clone();
+    let (node, job) = (f.seated.node, f.assigned_job);
+    let c = commitment(&job, &node, &digest(5), &salt(&node));
+    let valid = f.env.commit_ix(node, job, c).await;
     let wrong_owner = f.spoof(node, SYSTEM).await;
     let fake_job = f.spoof(job, concord::ID).await;
     let fake_node = f.spoof(node, concord::ID).await;
+    let fake_pool = f.spoof(f.env.pool, concord::ID).await;
+    let outsider = f.env.commit_ix(f.idle.node, job, c).await;
     let attacks = vec![
         (
             "missing signer",
@@ -1277,17 +1265,16 @@ async fn reveal_result_attacks() {
             fw(Anchor::ConstraintSeeds),
         ),
         (
-            "wrong salt",
-            f.env.reveal_ix(&op.pubkey(), node, job, digest(2), [0; 32]),
+            "a look-alike pool",
+            replace(&valid, f.env.pool, fake_pool),
             vec![&op],
-            anchor_code(E::CommitmentMismatch),
+            anchor_code(E::WrongPool),
         ),
         (
-            "wrong digest",
-            f.env
-                .reveal_ix(&op.pubkey(), node, job, digest(3), salt_of(&f.revealer)),
-            vec![&op],
-            anchor_code(E::CommitmentMismatch),
+            "a node without a seat",
+            outsider,
+            vec![&f.idle.user.kp],
+            anchor_code(E::SeatNotFound),
         ),
         (
             "reused account: node = job",
@@ -1302,36 +1289,117 @@ async fn reveal_result_attacks() {
             valid,
             signer: Some(&op),
             attacks,
-            replay: Replay::Refused(anchor_code(E::NotCommitted)),
+            // N = 1: the commit completed the set and opened the reveal phase.
+            replay: Replay::Refused(anchor_code(E::InvalidJobState)),
         },
     )
     .await;
 }
 
 #[tokio::test]
+async fn reveal_result_attacks() {
+    let mut f = Fixture::new().await;
+    let op = f.revealer.user.kp.insecure_clone();
+    let (node, job) = (f.revealer.node, f.revealing_job);
+    let valid = f.env.reveal_ix_with(node, job, digest(2), salt(&node)).await;
+    let wrong_owner = f.spoof(node, SYSTEM).await;
+    let fake_job = f.spoof(job, concord::ID).await;
+    let fake_node = f.spoof(node, concord::ID).await;
+    let wrong_salt = f.env.reveal_ix_with(node, job, digest(2), [0; 32]).await;
+    let wrong_digest = f.env.reveal_ix_with(node, job, digest(3), salt(&node)).await;
+    let attacks = vec![
+        (
+            "missing signer",
+            unsign(&valid, op.pubkey()),
+            vec![],
+            fw(Anchor::AccountNotSigner),
+        ),
+        (
+            "wrong signer",
+            replace(&valid, op.pubkey(), f.attacker.key()),
+            vec![&f.attacker.kp],
+            anchor_code(E::Unauthorized),
+        ),
+        (
+            "node owned by another program",
+            replace(&valid, node, wrong_owner),
+            vec![&op],
+            fw(Anchor::AccountOwnedByWrongProgram),
+        ),
+        (
+            "fake job PDA",
+            replace(&valid, job, fake_job),
+            vec![&op],
+            fw(Anchor::ConstraintSeeds),
+        ),
+        (
+            "fake node PDA",
+            replace(&valid, node, fake_node),
+            vec![&op],
+            fw(Anchor::ConstraintSeeds),
+        ),
+        ("wrong salt", wrong_salt, vec![&op], anchor_code(E::CommitmentMismatch)),
+        ("wrong digest", wrong_digest, vec![&op], anchor_code(E::CommitmentMismatch)),
+        (
+            "refund diverted",
+            replace(&valid, f.buyer.token, f.attacker.token),
+            vec![&op],
+            anchor_code(E::WrongRefundAccount),
+        ),
+        (
+            "reused account: node = job",
+            replace(&valid, node, job),
+            vec![&op],
+            fw(Anchor::AccountDiscriminatorMismatch),
+        ),
+    ];
+    // The valid reveal completes the set: it settles the job.
+    run(
+        &mut f.env,
+        Case {
+            valid,
+            signer: Some(&op),
+            attacks,
+            replay: Replay::Refused(anchor_code(E::InvalidJobState)),
+        },
+    )
+    .await;
+    assert_eq!(f.env.job(job).await.state, JobState::Settled);
+}
+
+/// `settle_job` with its node accounts replaced by `nodes`.
+async fn settle_with(env: &mut Env, job: Pubkey, refund: Option<Pubkey>, nodes: &[Pubkey]) -> Instruction {
+    let mut ix = env.settle_ix(job).await;
+    ix.accounts.truncate(7);
+    if let Some(r) = refund {
+        ix.accounts[5].pubkey = r;
+    }
+    ix.accounts
+        .extend(nodes.iter().map(|n| solana_sdk::instruction::AccountMeta::new(*n, false)));
+    ix
+}
+
+#[tokio::test]
 async fn settle_job_attacks() {
     let mut f = Fixture::new().await;
-    // Make the revealing job due: its only slot revealed.
-    let rev = Operator {
-        user: User {
-            kp: f.revealer.user.kp.insecure_clone(),
-            token: f.revealer.user.token,
-        },
-        node: f.revealer.node,
-    };
-    f.env
-        .reveal(&rev, f.revealing_job, digest(2))
-        .await
-        .unwrap();
-    let job = f.revealing_job;
+    // Make the assigned job due: its only seat never committed and it has no backup.
+    f.env.advance(default_params().execution_window).await;
+    let job = f.assigned_job;
+    let seat = f.seated.node;
     let valid = f.env.settle_ix(job).await;
     let wrong_owner = f.spoof(job, SYSTEM).await;
     let fake_job = f.spoof(job, concord::ID).await;
     let fake_market = f.spoof(f.env.market, concord::ID).await;
-    let fake_node = f.spoof(rev.node, concord::ID).await;
-    let refund = f.buyer.token;
+    let fake_node = f.spoof(seat, concord::ID).await;
+    let fake_pool = f.spoof(f.env.pool, concord::ID).await;
     let mut read_only = valid.clone();
     read_only.accounts.last_mut().unwrap().is_writable = false;
+    let omitted = settle_with(&mut f.env, job, None, &[]).await;
+    let substituted = settle_with(&mut f.env, job, None, &[f.idle.node]).await;
+    let look_alike = settle_with(&mut f.env, job, None, &[fake_node]).await;
+    let diverted = settle_with(&mut f.env, job, Some(f.attacker.token), &[seat]).await;
+    let vault = f.env.vault;
+    let refund_vault = settle_with(&mut f.env, job, Some(vault), &[seat]).await;
     let attacks = vec![
         // settle_job is permissionless: no signer to steal, so the accounts are the attack surface.
         (
@@ -1353,53 +1421,23 @@ async fn settle_job_attacks() {
             fw(Anchor::ConstraintSeeds),
         ),
         (
-            "node accounts omitted",
-            f.env.settle_ix_with(job, refund, &[]),
+            "a look-alike pool",
+            replace(&valid, f.env.pool, fake_pool),
             vec![],
-            anchor_code(E::NodeAccountsMismatch),
+            anchor_code(E::WrongPool),
         ),
-        (
-            "node substituted",
-            f.env.settle_ix_with(job, refund, &[f.idle.node]),
-            vec![],
-            anchor_code(E::NodeAccountsMismatch),
-        ),
-        (
-            "node look-alike",
-            f.env.settle_ix_with(job, refund, &[fake_node]),
-            vec![],
-            anchor_code(E::NodeAccountsMismatch),
-        ),
-        (
-            "node read-only",
-            read_only,
-            vec![],
-            anchor_code(E::NodeAccountsMismatch),
-        ),
-        (
-            "extra node",
-            f.env.settle_ix_with(job, refund, &[rev.node, f.idle.node]),
-            vec![],
-            anchor_code(E::NodeAccountsMismatch),
-        ),
-        (
-            "refund diverted",
-            f.env.settle_ix_with(job, f.attacker.token, &[rev.node]),
-            vec![],
-            anchor_code(E::WrongRefundAccount),
-        ),
+        ("node accounts omitted", omitted, vec![], anchor_code(E::NodeAccountsMismatch)),
+        ("node substituted", substituted, vec![], anchor_code(E::NodeAccountsMismatch)),
+        ("node look-alike", look_alike, vec![], anchor_code(E::NodeAccountsMismatch)),
+        ("node read-only", read_only, vec![], anchor_code(E::NodeAccountsMismatch)),
+        ("refund diverted", diverted, vec![], anchor_code(E::WrongRefundAccount)),
         (
             "wrong vault",
             replace(&valid, f.env.vault, f.attacker.token),
             vec![],
             anchor_code(E::WrongVault),
         ),
-        (
-            "reused account: refund = vault",
-            f.env.settle_ix_with(job, f.env.vault, &[rev.node]),
-            vec![],
-            anchor_code(E::WrongRefundAccount),
-        ),
+        ("reused account: refund = vault", refund_vault, vec![], anchor_code(E::WrongRefundAccount)),
     ];
     run(
         &mut f.env,
@@ -1411,31 +1449,28 @@ async fn settle_job_attacks() {
         },
     )
     .await;
-    assert_eq!(f.env.job(job).await.state, JobState::Settled);
+    assert_eq!(f.env.job(job).await.state, JobState::Failed);
+    assert_eq!(f.env.node(seat).await.missed, 1);
 }
 
-/// Three slots settled with their node accounts reordered: refused.
+/// Three seats settled with their node accounts reordered or duplicated: refused.
 #[tokio::test]
 async fn settle_with_reordered_nodes_is_refused() {
     let mut env = Env::new().await;
     let buyer = env.user(1_000 * UNIT).await;
-    let ops = [
-        env.operator(200 * UNIT, 0).await,
-        env.operator(200 * UNIT, 0).await,
-        env.operator(200 * UNIT, 0).await,
-    ];
+    env.operators(3, 200 * UNIT).await;
     let job = env.create_job(&buyer, job_args(3, 2, REWARD)).await;
-    for op in &ops {
-        env.claim(op, job).await.unwrap();
-        env.commit(op, job, digest(1)).await.unwrap();
+    let seats = env.draw(job).await;
+    for n in &seats {
+        env.commit(*n, job, digest(1)).await.unwrap();
     }
-    for op in &ops {
-        env.reveal(op, job, digest(1)).await.unwrap();
-    }
-    let swapped = env.settle_ix_with(job, buyer.token, &[ops[1].node, ops[0].node, ops[2].node]);
+    env.reveal(seats[0], job, digest(1)).await.unwrap();
+    env.reveal(seats[1], job, digest(1)).await.unwrap();
+    env.advance(default_params().reveal_window).await;
+    let swapped = settle_with(&mut env, job, None, &[seats[1], seats[0], seats[2]]).await;
     env.send_expect(&[swapped], &[], anchor_code(E::NodeAccountsMismatch))
         .await;
-    let dup = env.settle_ix_with(job, buyer.token, &[ops[0].node, ops[0].node, ops[2].node]);
+    let dup = settle_with(&mut env, job, None, &[seats[0], seats[0], seats[2]]).await;
     let err = env.send(&[dup], &[]).await.unwrap_err();
     assert_eq!(
         custom_code(&err),
@@ -1452,61 +1487,58 @@ async fn settle_with_reordered_nodes_is_refused() {
 async fn copied_commitment_cannot_be_revealed() {
     let mut env = Env::new().await;
     let buyer = env.user(1_000 * UNIT).await;
-    let honest = env.operator(200 * UNIT, 0).await;
-    let lazy = env.operator(200 * UNIT, 0).await;
+    env.operators(2, 200 * UNIT).await;
     let job = env.create_job(&buyer, job_args(2, 2, REWARD)).await;
-    env.claim(&honest, job).await.unwrap();
-    env.claim(&lazy, job).await.unwrap();
-    env.commit(&honest, job, digest(7)).await.unwrap();
-    let copied = env.job(job).await.slots[0].commitment;
-    let ix = env.commit_ix(&lazy.key(), lazy.node, job, copied);
-    env.send(&[ix], &[&lazy.user.kp]).await.unwrap();
-    env.reveal(&honest, job, digest(7)).await.unwrap();
+    let seats = env.draw(job).await;
+    let (honest, lazy) = (seats[0], seats[1]);
+    env.commit(honest, job, digest(7)).await.unwrap();
+    let copied = env.job(job).await.seats[0].commitment;
+    let ix = env.commit_ix(lazy, job, copied).await;
+    let lazy_kp = env.signer_of(&lazy);
+    env.send(&[ix], &[&lazy_kp]).await.unwrap();
+    env.reveal(honest, job, digest(7)).await.unwrap();
     // Everything the honest node revealed is public now; it still does not open the copy.
-    let ix = env.reveal_ix(&lazy.key(), lazy.node, job, digest(7), salt_of(&honest));
-    env.send_expect(&[ix], &[&lazy.user.kp], anchor_code(E::CommitmentMismatch))
+    let ix = env.reveal_ix_with(lazy, job, digest(7), salt(&honest)).await;
+    env.send_expect(&[ix], &[&lazy_kp], anchor_code(E::CommitmentMismatch))
         .await;
     env.advance(default_params().reveal_window).await;
     env.settle(job).await.unwrap();
     let j = env.job(job).await;
     // Q = 2 is not met with one valid reveal: the job fails, the copier is slashed.
     assert_eq!(j.state, JobState::Failed);
-    assert_eq!(env.node(lazy.node).await.missed, 1);
-    assert_eq!(env.node(honest.node).await.stake, 200 * UNIT);
+    assert_eq!(env.node(lazy).await.missed, 1);
+    assert_eq!(env.node(honest).await.stake, 200 * UNIT);
 }
 
 #[tokio::test]
 async fn reveal_before_commit_phase_closes_is_refused() {
     let mut env = Env::new().await;
     let buyer = env.user(1_000 * UNIT).await;
-    let a = env.operator(200 * UNIT, 0).await;
-    let b = env.operator(200 * UNIT, 0).await;
+    env.operators(2, 200 * UNIT).await;
     let job = env.create_job(&buyer, job_args(2, 2, REWARD)).await;
-    env.claim(&a, job).await.unwrap();
-    env.commit(&a, job, digest(1)).await.unwrap();
-    // Open job: reveals refused.
-    let ix = env.reveal_ix(&a.key(), a.node, job, digest(1), salt_of(&a));
-    env.send_expect(&[ix.clone()], &[&a.user.kp], anchor_code(E::RevealNotOpen))
+    let seats = env.draw(job).await;
+    env.commit(seats[0], job, digest(1)).await.unwrap();
+    // One commit outstanding: refused.
+    let ix = env.reveal_ix_with(seats[0], job, digest(1), salt(&seats[0])).await;
+    let kp = env.signer_of(&seats[0]);
+    env.send_expect(&[ix], &[&kp], anchor_code(E::RevealNotOpen))
         .await;
-    env.claim(&b, job).await.unwrap();
-    // Running with one commit outstanding: still refused.
-    env.send_expect(&[ix.clone()], &[&a.user.kp], anchor_code(E::RevealNotOpen))
-        .await;
-    env.commit(&b, job, digest(1)).await.unwrap();
-    env.send(&[ix], &[&a.user.kp]).await.unwrap();
+    env.commit(seats[1], job, digest(1)).await.unwrap();
+    env.reveal(seats[0], job, digest(1)).await.unwrap();
 }
 
 #[tokio::test]
 async fn commit_after_deadline_is_refused() {
     let mut env = Env::new().await;
     let buyer = env.user(1_000 * UNIT).await;
-    let a = env.operator(200 * UNIT, 0).await;
+    env.operators(1, 200 * UNIT).await;
     let job = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
-    env.claim(&a, job).await.unwrap();
+    let seat = env.draw(job).await[0];
     env.advance(default_params().execution_window).await;
-    let c = commitment(&job, &a.node, &digest(1), &salt_of(&a));
-    let ix = env.commit_ix(&a.key(), a.node, job, c);
-    env.send_expect(&[ix], &[&a.user.kp], anchor_code(E::CommitWindowClosed))
+    let c = commitment(&job, &seat, &digest(1), &salt(&seat));
+    let ix = env.commit_ix(seat, job, c).await;
+    let kp = env.signer_of(&seat);
+    env.send_expect(&[ix], &[&kp], anchor_code(E::CommitWindowClosed))
         .await;
 }
 
@@ -1580,6 +1612,15 @@ async fn wrong_mint_vault_and_owner_are_refused() {
     let mut a = job_args(1, 1, REWARD);
     a.requirements.backends = 0;
     bad.push((a, E::InvalidBackends));
+    let mut a = job_args(1, 1, REWARD);
+    a.params = vec![0; 12]; // a zero dimension: no work
+    bad.push((a, E::InvalidParams));
+    let mut a = job_args(1, 1, REWARD);
+    a.params.push(0); // trailing byte
+    bad.push((a, E::InvalidParams));
+    let mut a = job_args(1, 1, REWARD);
+    a.fee_bps = 0; // not the market's fee
+    bad.push((a, E::FeeChanged));
     for (args, e) in bad {
         let ix = env.create_job_ix(&buyer, job, args);
         env.send_expect(&[ix], &[&buyer.kp], anchor_code(e)).await;
@@ -1590,21 +1631,30 @@ async fn wrong_mint_vault_and_owner_are_refused() {
     env.send(&[valid], &[&buyer.kp]).await.unwrap();
 }
 
-/// A node of one market cannot claim in another market of the same mint.
+/// A node of one market cannot commit in another market of the same mint, nor be passed as a
+/// seat of one of its jobs.
 #[tokio::test]
 async fn node_of_another_market_is_refused() {
     let mut env = Env::new().await;
     let buyer = env.user(1_000 * UNIT).await;
-    let op = env.operator(200 * UNIT, 0).await;
-    let foreign_node = op.node;
-    // Second market (id 2) of the same authority and mint.
+    let foreign = env.operators(1, 200 * UNIT).await.remove(0);
+    // Second market (id 2) of the same authority and mint, with its own pool and node.
     env.market_id = 2;
     env.market = market_pda(&env.authority.pubkey(), 2);
     env.vault = vault_pda(&env.market);
+    env.pool_kp = Keypair::new();
+    env.pool = env.pool_kp.pubkey();
     env.nodes.clear();
     env.create_market_with(default_params()).await.unwrap();
+    let local = env.operators(1, 200 * UNIT).await.remove(0);
     let job = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
-    let ix = env.claim_ix(&op.key(), foreign_node, job);
-    env.send_expect(&[ix], &[&op.user.kp], anchor_code(E::WrongMarket))
+    env.warp(1).await;
+    let valid = env.draw_ix(job).await;
+    let ix = replace(&valid, local.node, foreign.node);
+    env.send_expect(&[ix], &[], anchor_code(E::WrongMarket)).await;
+    let c = commitment(&job, &foreign.node, &digest(1), &salt(&foreign.node));
+    let mut ix = ix::commit_result(env.info(), &job, &foreign.key(), c, &[local.node]);
+    ix.accounts[3].pubkey = foreign.node;
+    env.send_expect(&[ix], &[&foreign.user.kp], anchor_code(E::WrongMarket))
         .await;
 }

@@ -13,3 +13,4 @@ mod deadlines;
 mod draw;
 mod nodes;
 mod market;
+mod attacks;
