@@ -1,8 +1,10 @@
 //! Invariant fuzzing: random sequences of every instruction from several buyers, operators and
-//! an attacker (random signers, accounts, amounts and clock jumps) against the program in the real
-//! runtime. After every step: the conservation invariant (the harness), no token account changed
-//! that the instruction did not name, job and node states moved only along legal edges, a failed
-//! transaction changed nothing, and a terminal job never changed again.
+//! an attacker (random signers, accounts, amounts, clock jumps and slot warps) against the
+//! program in the real runtime: draws with honest and tampered accounts, pool churn (joins,
+//! leaves, asks, stake, unbonding), reassignment at commit deadlines. After every step: the
+//! conservation and pool invariants (the harness), no token account changed that the instruction
+//! did not name, job and node states moved only along legal edges, a failed transaction changed
+//! nothing, and a terminal job never changed again.
 //!
 //! CI runs `CONCORD_FUZZ_SEQUENCES` sequences (default 12) of 60 steps; set it to 10000 for a
 //! long run (BENCHMARKS.md records the last one) and `CONCORD_FUZZ_SEED` to replay.
@@ -23,8 +25,9 @@ fn legal(from: JobState, to: JobState) -> bool {
     from == to
         || matches!(
             (from, to),
-            (Open, Running | Expired | Cancelled)
-                | (Running, Revealing | Failed)
+            // (Open → Revealing: a commit that draws an N = 1 job also completes its set.)
+            (Open, Assigned | Revealing | Expired | Cancelled)
+                | (Assigned, Revealing | Failed)
                 | (Revealing, Settled | Failed)
         )
 }
@@ -45,11 +48,12 @@ impl World {
     async fn new(rng: &mut StdRng) -> World {
         let p = default_params();
         let params = concord::MarketParams {
-            claim_window: rng.gen_range(60..600),
             execution_window: rng.gen_range(60..600),
             reveal_window: rng.gen_range(60..600),
             unbonding_period: rng.gen_range(60..3600),
             fee_bps: rng.gen_range(0..=1000),
+            collateral_bps: rng.gen_range(0..=20_000),
+            max_reassignments: rng.gen_range(0..=2),
             ..p
         };
         let mut env = Env::with(anchor_spl::token::ID, params).await;
@@ -62,6 +66,7 @@ impl World {
             let stake = rng.gen_range(80..300) * UNIT;
             ops.push(env.operator(stake, 100 * UNIT).await);
         }
+        env.next_epoch().await;
         let attacker = env.user(100 * UNIT).await;
         World {
             env,
@@ -87,7 +92,7 @@ impl World {
         let job = self.pick_job(rng);
         let op_kp = self.ops[op_i].user.kp.insecure_clone();
         let buyer_kp = self.buyers[b_i].kp.insecure_clone();
-        Some(match rng.gen_range(0u8..20) {
+        Some(match rng.gen_range(0u8..21) {
             16..=19 => return self.progress(rng).await,
             0 | 1 => {
                 // Mostly valid jobs (so lifecycles complete), sometimes anything.
@@ -106,36 +111,50 @@ impl World {
                 if !self.env.jobs.contains(&next) {
                     self.env.jobs.push(next);
                 }
+                let mut args = job_args(n, q, reward);
+                // The market's fee, or sometimes a stale one.
+                args.fee_bps = if rng.gen_bool(0.9) {
+                    self.env.market_state().await.params.fee_bps
+                } else {
+                    rng.gen_range(0..=1000)
+                };
                 (
-                    vec![self
-                        .env
-                        .create_job_ix(&self.buyers[b_i], next, job_args(n, q, reward))],
+                    vec![self.env.create_job_ix(&self.buyers[b_i], next, args)],
                     vec![buyer_kp],
                 )
             }
             2 | 3 => {
+                // A draw crank: the honest seat accounts, or a random set of nodes.
                 let j = job?;
-                (
-                    vec![self.env.claim_ix(&op_kp.pubkey(), self.ops[op_i].node, j)],
-                    vec![op_kp],
-                )
+                self.env.account(j).await?;
+                let mut ix = self.env.draw_ix_unchecked(j).await;
+                let seats: Vec<Pubkey> = if rng.gen_bool(0.7) {
+                    self.env
+                        .try_preview(j)
+                        .await
+                        .map(|p| p.seats)
+                        .unwrap_or_default()
+                } else {
+                    self.ops
+                        .iter()
+                        .map(|o| o.node)
+                        .filter(|_| rng.gen_bool(0.4))
+                        .collect()
+                };
+                ix.accounts.extend(
+                    seats
+                        .into_iter()
+                        .map(|k| solana_sdk::instruction::AccountMeta::new(k, false)),
+                );
+                (vec![ix], vec![])
             }
             4 | 5 => {
                 let j = job?;
+                let node = self.ops[op_i].node;
                 let d = digest(rng.gen_range(1..3));
-                self.commits.insert((j, self.ops[op_i].node), d);
-                let c = concord::state::commitment(
-                    &j,
-                    &self.ops[op_i].node,
-                    &d,
-                    &salt_of(&self.ops[op_i]),
-                );
-                (
-                    vec![self
-                        .env
-                        .commit_ix(&op_kp.pubkey(), self.ops[op_i].node, j, c)],
-                    vec![op_kp],
-                )
+                self.commits.insert((j, node), d);
+                let c = concord::state::commitment(&j, &node, &d, &salt(&node));
+                (vec![self.env.commit_ix(node, j, c).await], vec![op_kp])
             }
             6 | 7 => {
                 let j = job?;
@@ -145,26 +164,22 @@ impl World {
                 } else {
                     digest(9)
                 };
-                (
-                    vec![self
-                        .env
-                        .reveal_ix(&op_kp.pubkey(), node, j, d, salt_of(&self.ops[op_i]))],
-                    vec![op_kp],
-                )
+                let ix = self.env.reveal_ix_any(node, j, d, salt(&node)).await?;
+                (vec![ix], vec![op_kp])
             }
             8 | 9 => {
                 let j = job?;
-                let ix = if rng.gen_bool(0.85) && self.env.account(j).await.is_some() {
-                    self.env.settle_ix(j).await
-                } else {
-                    let nodes: Vec<Pubkey> = self
-                        .ops
-                        .iter()
-                        .map(|o| o.node)
-                        .filter(|_| rng.gen_bool(0.5))
-                        .collect();
-                    self.env.settle_ix_with(j, self.buyers[b_i].token, &nodes)
-                };
+                self.env.account(j).await?;
+                let mut ix = self.env.settle_ix(j).await;
+                if rng.gen_bool(0.15) {
+                    ix.accounts.truncate(7);
+                    ix.accounts.extend(
+                        self.ops
+                            .iter()
+                            .filter(|_| rng.gen_bool(0.5))
+                            .map(|o| solana_sdk::instruction::AccountMeta::new(o.node, false)),
+                    );
+                }
                 (vec![ix], vec![])
             }
             10 => {
@@ -176,7 +191,7 @@ impl World {
                 };
                 (vec![ix], vec![buyer_kp])
             }
-            11 => match rng.gen_range(0..4) {
+            11 => match rng.gen_range(0..6) {
                 0 => (
                     vec![self.env.deposit_ix(&self.ops[op_i], amount)],
                     vec![op_kp],
@@ -201,30 +216,37 @@ impl World {
                     );
                     let node = node_pda(&self.env.market, &user.key());
                     self.env.nodes.push(node);
+                    self.env.operators.insert(node, user.kp.insecure_clone());
                     let kp = user.kp.insecure_clone();
                     self.ops.push(Operator { user, node });
                     (vec![ix], vec![kp])
                 }
+                3 => (
+                    vec![self.env.set_available_ix(&op_kp.pubkey(), rng.gen_bool(0.6))],
+                    vec![op_kp],
+                ),
+                4 => {
+                    let ask = [0, 1, 1_000, u64::MAX][rng.gen_range(0..4)];
+                    (vec![self.env.set_ask_ix(&op_kp.pubkey(), ask)], vec![op_kp])
+                }
                 _ => {
                     // Someone creates another market over the same mint: this one must not move.
                     let a = Keypair::new();
-                    self.env.airdrop(&a.pubkey(), 1_000_000_000).await;
-                    let market = market_pda(&a.pubkey(), 7);
-                    let ix = Env::ix(
-                        concord::accounts::CreateMarket {
-                            authority: a.pubkey(),
-                            market,
-                            mint: self.env.mint,
-                            vault: vault_pda(&market),
-                            token_program: self.env.token_program,
-                            system_program: anchor_lang::system_program::ID,
-                        },
-                        concord::instruction::CreateMarket {
-                            market_id: 7,
-                            params: default_params(),
-                        },
-                    );
-                    (vec![ix], vec![a])
+                    self.env.airdrop(&a.pubkey(), 10_000_000_000).await;
+                    let pool = Keypair::new();
+                    let rent = self.env.pool_rent().await;
+                    let ixs = vec![
+                        concord_client::ix::create_pool_account(&a.pubkey(), &pool.pubkey(), rent),
+                        concord_client::ix::create_market(
+                            &a.pubkey(),
+                            7,
+                            &self.env.mint,
+                            &self.env.token_program,
+                            &pool.pubkey(),
+                            default_params(),
+                        ),
+                    ];
+                    (ixs, vec![a, pool])
                 }
             },
             12 => {
@@ -271,20 +293,27 @@ impl World {
             }
             14 => {
                 let auth = self.env.authority.insecure_clone();
-                let ix = match rng.gen_range(0..3) {
+                let ix = match rng.gen_range(0..4) {
                     0 => self.env.set_paused_ix(&auth.pubkey(), rng.gen_bool(0.3)),
                     1 => {
                         let dest = self.buyers[0].token;
                         self.env.withdraw_treasury_ix(&auth.pubkey(), dest, amount)
                     }
+                    2 => self.env.sweep_ix(&auth.pubkey()),
                     _ => {
                         let mut p = default_params();
                         p.fee_bps = rng.gen_range(0..1200);
-                        p.collateral_per_slot = rng.gen_range(1..150) * UNIT;
+                        p.min_collateral = rng.gen_range(1..150) * UNIT;
+                        p.collateral_bps = rng.gen_range(0..60_000);
+                        p.max_reassignments = rng.gen_range(0..5);
                         self.env.update_market_ix(&auth.pubkey(), p)
                     }
                 };
                 (vec![ix], vec![auth])
+            }
+            15 => {
+                self.env.warp(rng.gen_range(1..=HORIZON / 2)).await;
+                return None;
             }
             _ => {
                 self.env.advance(rng.gen_range(1..900)).await;
@@ -307,41 +336,50 @@ impl World {
         let acc = self.env.account(j).await?;
         let job: Job =
             anchor_lang::AccountDeserialize::try_deserialize(&mut acc.data.as_slice()).ok()?;
-        let holder = |o: &Operator| {
-            job.slots
-                .iter()
-                .find(|s| s.node == o.node)
-                .map(|s| s.status)
-        };
-        let i = rng.gen_range(0..self.ops.len());
-        let op = &self.ops[i];
-        let kp = op.user.kp.insecure_clone();
-        match (job.state, holder(op)) {
-            (JobState::Open, None) => {
-                Some((vec![self.env.claim_ix(&kp.pubkey(), op.node, j)], vec![kp]))
+        let seat_of = |node: &Pubkey| job.seats.iter().find(|s| s.node == *node).map(|s| s.status);
+        match job.state {
+            JobState::Open if self.env.slot().await <= job.created_slot => {
+                self.env.warp(1).await;
+                None
             }
-            (JobState::Open | JobState::Running, Some(concord::state::SlotStatus::Claimed)) => {
-                let d = digest(1);
-                self.commits.insert((j, op.node), d);
-                let c = concord::state::commitment(&j, &op.node, &d, &salt_of(op));
-                Some((
-                    vec![self.env.commit_ix(&kp.pubkey(), op.node, j, c)],
-                    vec![kp],
-                ))
+            // Drawn by a crank or by a seat holder's first commit.
+            JobState::Open if rng.gen_bool(0.5) => {
+                Some((vec![self.env.draw_ix(j).await], vec![]))
             }
-            (JobState::Revealing, Some(concord::state::SlotStatus::Committed)) => {
-                let d = self
-                    .commits
-                    .get(&(j, op.node))
-                    .copied()
-                    .unwrap_or(digest(1));
-                Some((
-                    vec![self.env.reveal_ix(&kp.pubkey(), op.node, j, d, salt_of(op))],
-                    vec![kp],
-                ))
+            JobState::Open => {
+                let seats = self.env.try_preview(j).await?.seats;
+                let node = *seats.get(rng.gen_range(0..seats.len().max(1)))?;
+                self.honest_commit(j, node).await
+            }
+            JobState::Assigned => {
+                let node = job.seats[rng.gen_range(0..job.seats.len())].node;
+                // Sometimes a seat holder never shows up: the deadline reassigns its seat.
+                if seat_of(&node) == Some(concord::state::SeatStatus::Assigned) && rng.gen_bool(0.8) {
+                    self.honest_commit(j, node).await
+                } else {
+                    Some((vec![self.env.settle_ix(j).await], vec![]))
+                }
+            }
+            JobState::Revealing => {
+                let node = job.seats[rng.gen_range(0..job.seats.len())].node;
+                if seat_of(&node) == Some(concord::state::SeatStatus::Committed) {
+                    let d = self.commits.get(&(j, node)).copied().unwrap_or(digest(1));
+                    let kp = self.env.signer_of(&node);
+                    Some((vec![self.env.reveal_ix_with(node, j, d, salt(&node)).await], vec![kp]))
+                } else {
+                    Some((vec![self.env.settle_ix(j).await], vec![]))
+                }
             }
             _ => Some((vec![self.env.settle_ix(j).await], vec![])),
         }
+    }
+
+    async fn honest_commit(&mut self, j: Pubkey, node: Pubkey) -> Option<(Vec<Instruction>, Vec<Keypair>)> {
+        let d = digest(1);
+        self.commits.insert((j, node), d);
+        let c = concord::state::commitment(&j, &node, &d, &salt(&node));
+        let kp = self.env.signer_of(&node);
+        Some((vec![self.env.commit_ix(node, j, c).await], vec![kp]))
     }
 
     /// Every check that follows a step.

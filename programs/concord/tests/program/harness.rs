@@ -614,10 +614,16 @@ impl Env {
 
     /// The draw of an open job as the client computes it now.
     pub async fn preview(&mut self, job: Pubkey) -> concord_client::draw::DrawPreview {
-        let j = self.job(job).await;
+        self.try_preview(job).await.expect("drawable")
+    }
+
+    /// [`preview`](Self::preview), or `None` if the job does not exist or cannot be drawn now.
+    pub async fn try_preview(&mut self, job: Pubkey) -> Option<concord_client::draw::DrawPreview> {
+        let acc = self.account(job).await?;
+        let j = Job::try_deserialize(&mut acc.data.as_slice()).ok()?;
         let mut pool = self.pool_state().await;
         let hashes = self.slot_hashes().await;
-        concord_client::draw::preview(&mut pool, &job, &j, &hashes).expect("drawable")
+        concord_client::draw::preview(&mut pool, &job, &j, &hashes).ok()
     }
 
     pub async fn draw_ix(&mut self, job: Pubkey) -> Instruction {
@@ -650,9 +656,13 @@ impl Env {
 
     pub async fn commit_ix(&mut self, node: Pubkey, job: Pubkey, c: [u8; 32]) -> Instruction {
         let op = self.operators[&node].pubkey();
-        let j = self.job(job).await;
-        let seats = if j.state == JobState::Open {
-            self.preview(job).await.seats
+        let open = match self.account(job).await {
+            Some(acc) => Job::try_deserialize(&mut acc.data.as_slice())
+                .is_ok_and(|j| j.state == JobState::Open),
+            None => false,
+        };
+        let seats = if open {
+            self.try_preview(job).await.map(|p| p.seats).unwrap_or_default()
         } else {
             vec![]
         };
@@ -679,6 +689,19 @@ impl Env {
         let j = self.job(job).await;
         let uri = format!("https://worker.example/out/{node}");
         ix::reveal_result(self.info(), &job, &j, &op, digest, salt, uri)
+    }
+
+    /// `reveal_result` for a job that may not exist (its refund account then is the buyer's).
+    pub async fn reveal_ix_any(
+        &mut self,
+        node: Pubkey,
+        job: Pubkey,
+        digest: [u8; 32],
+        salt: [u8; 32],
+    ) -> Option<Instruction> {
+        let acc = self.account(job).await?;
+        Job::try_deserialize(&mut acc.data.as_slice()).ok()?;
+        Some(self.reveal_ix_with(node, job, digest, salt).await)
     }
 
     pub async fn reveal(&mut self, node: Pubkey, job: Pubkey, digest: [u8; 32]) -> TxResult {

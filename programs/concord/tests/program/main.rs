@@ -14,3 +14,4 @@ mod draw;
 mod nodes;
 mod market;
 mod attacks;
+mod fuzz;
