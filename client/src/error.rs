@@ -8,6 +8,8 @@ use solana_sdk::instruction::InstructionError;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::transaction::TransactionError;
 
+pub use concord::errors::ConcordError;
+
 /// A Concord or Anchor error code with its name and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgramErrorInfo {
@@ -95,12 +97,37 @@ impl From<TransactionError> for ClientError {
 }
 
 impl ClientError {
-    /// The program error's name, if this is one (`"InsufficientFreeStake"`, `"ConstraintSeeds"`…).
+    /// The program error's name, if this is one (`"InsufficientFreeStake"`, `"ConstraintSeeds"`…),
+    /// for messages; match with [`concord_error`](Self::concord_error) or
+    /// [`is_anchor`](Self::is_anchor).
     pub fn program_error_name(&self) -> Option<&str> {
         match self {
             ClientError::Program(info) => Some(&info.name),
             _ => None,
         }
+    }
+
+    /// The program's numeric error code, if this is a program error.
+    pub fn program_error_code(&self) -> Option<u32> {
+        match self {
+            ClientError::Program(info) => Some(info.code),
+            _ => None,
+        }
+    }
+
+    /// The Concord error this is, to match on: `Some(ConcordError::CommitWindowClosed)`.
+    pub fn concord_error(&self) -> Option<ConcordError> {
+        self.program_error_code().and_then(ConcordError::from_code)
+    }
+
+    /// Whether this is Concord error `e`.
+    pub fn is(&self, e: ConcordError) -> bool {
+        self.concord_error() == Some(e)
+    }
+
+    /// Whether this is Anchor framework error `e` (a failed account constraint, say).
+    pub fn is_anchor(&self, e: anchor_lang::error::ErrorCode) -> bool {
+        self.program_error_code() == Some(u32::from(e))
     }
 }
 
@@ -183,7 +210,6 @@ pub fn program_error(code: u32) -> Option<ProgramErrorInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use concord::errors::ConcordError;
 
     #[test]
     fn maps_concord_and_anchor_codes_to_names() {
@@ -200,5 +226,30 @@ mod tests {
             InstructionError::Custom(code),
         ));
         assert_eq!(e.program_error_name(), Some("InsufficientFreeStake"));
+        assert_eq!(e.concord_error(), Some(ConcordError::InsufficientFreeStake));
+        assert!(e.is(ConcordError::InsufficientFreeStake));
+        let seeds = ClientError::from(TransactionError::InstructionError(
+            0,
+            InstructionError::Custom(2006),
+        ));
+        assert!(seeds.is_anchor(anchor_lang::error::ErrorCode::ConstraintSeeds));
+        assert_eq!(seeds.concord_error(), None);
+    }
+
+    /// `ConcordError::ALL` lists the program's errors exactly as the IDL does, in code order.
+    #[test]
+    fn every_idl_error_maps_to_its_variant() {
+        let idl: serde_json::Value =
+            serde_json::from_str(include_str!("../../idl/concord.json")).unwrap();
+        let errors = idl["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), ConcordError::ALL.len());
+        for e in errors {
+            let code = e["code"].as_u64().unwrap() as u32;
+            let variant = ConcordError::from_code(code).expect("a Concord code");
+            assert_eq!(format!("{variant:?}"), e["name"].as_str().unwrap());
+            assert_eq!(u32::from(variant), code);
+        }
+        assert_eq!(ConcordError::from_code(6000 + ConcordError::ALL.len() as u32), None);
+        assert_eq!(ConcordError::from_code(5999), None);
     }
 }

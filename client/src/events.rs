@@ -131,22 +131,22 @@ mod tests {
     fn decodes_events_from_log_lines() {
         let changed = JobStateChanged {
             job: Pubkey::new_unique(),
-            from: JobState::Running,
+            from: JobState::Assigned,
             to: JobState::Revealing,
             at: 42,
         };
-        let claimed = JobClaimed {
+        let reassigned = SeatReassigned {
             job: Pubkey::new_unique(),
-            node: Pubkey::new_unique(),
-            slot: 2,
-            collateral: 7,
+            seat: 2,
+            from: Pubkey::new_unique(),
+            to: Pubkey::new_unique(),
         };
         let b64 = |d: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(d);
         let logs = vec![
             "Program 11111111111111111111111111111111 invoke [1]".to_string(),
             format!("Program data: {}", b64(changed.data())),
             "Program data: bm90IGFuIGV2ZW50".to_string(),
-            format!("Program data: {}", b64(claimed.data())),
+            format!("Program data: {}", b64(reassigned.data())),
         ];
         let events = parse_logs(&logs);
         assert_eq!(events.len(), 2);
@@ -157,7 +157,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(
-            matches!(&events[1], ConcordEvent::JobClaimed(e) if e.slot == 2 && e.node == claimed.node)
+            matches!(&events[1], ConcordEvent::SeatReassigned(e) if e.seat == 2 && e.to == reassigned.to)
         );
     }
 }

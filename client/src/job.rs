@@ -200,7 +200,9 @@ impl ConcordClient {
                     })
                 }
                 // Another buyer took this id between our read and our send.
-                Err(e) if e.program_error_name() == Some("ConstraintSeeds") && attempt < 4 => {
+                Err(e)
+                    if e.is_anchor(anchor_lang::error::ErrorCode::ConstraintSeeds) && attempt < 4 =>
+                {
                     info = self.market(market).await?;
                 }
                 Err(e) => return Err(e),

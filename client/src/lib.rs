@@ -47,7 +47,7 @@ pub mod pda;
 pub mod spec;
 
 pub use client::{ClientStats, ConcordClient, SendOptions};
-pub use error::{ClientError, ProgramErrorInfo, Result};
+pub use error::{ClientError, ConcordError, ProgramErrorInfo, Result};
 pub use ix::MarketInfo;
 pub use job::{JobHandle, JobResult, JobSpec, WaitOptions};
 pub use kernels::{Kernel, KernelParams};

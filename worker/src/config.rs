@@ -67,6 +67,18 @@ pub struct WorkerConfig {
     pub metrics_addr: Option<String>,
     /// Withdraw earnings whenever they reach this many raw token units.
     pub withdraw_threshold: Option<u64>,
+    /// The lowest price this node accepts, in raw token units per 10⁹ work units; the worker
+    /// sets it on chain at start when it differs (`None` leaves the on-chain ask alone).
+    pub ask: Option<u64>,
+    /// Whether the node is in the draw; set on chain at start when it differs (`None` leaves it).
+    pub available: Option<bool>,
+    /// Read `file://` inputs (local development only; off by default).
+    #[serde(default)]
+    pub allow_file_uris: bool,
+    /// Contact loopback, private and link-local addresses for inputs (off by default: a buyer's
+    /// URI must not reach the operator's internal network or a cloud metadata service).
+    #[serde(default)]
+    pub allow_private_addresses: bool,
     #[serde(default)]
     pub fault: Option<Fault>,
 }
@@ -88,6 +100,15 @@ impl WorkerConfig {
             bail!("max_concurrent_jobs must be at least 1");
         }
         Ok(())
+    }
+
+    /// What inputs the worker will fetch.
+    pub fn fetch_policy(&self) -> concord_client::data::FetchPolicy {
+        concord_client::data::FetchPolicy {
+            allow_file: self.allow_file_uris,
+            allow_private: self.allow_private_addresses,
+            ..concord_client::data::FetchPolicy::strict(self.max_input_bytes)
+        }
     }
 
     pub fn market_key(&self) -> Result<Pubkey> {
@@ -136,6 +157,9 @@ mod tests {
         cfg.validate().unwrap();
         assert_eq!(cfg.backends, vec!["cpu"]);
         assert_eq!(cfg.max_concurrent_jobs, 2);
+        let policy = cfg.fetch_policy();
+        assert!(!policy.allow_file && !policy.allow_private, "strict by default");
+        assert_eq!((cfg.ask, cfg.available), (None, None));
         assert!(matches!(cfg.publish, Publish::Http { .. }));
         let bad: WorkerConfig = toml::from_str(
             r#"

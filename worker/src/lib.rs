@@ -1,8 +1,9 @@
 //! # concord-worker
 //!
 //! What a Concord node runs: the kernel catalogue (a CPU backend whose bytes are the protocol's
-//! reference semantics) and the job loop that discovers jobs, verifies inputs, claims, computes,
-//! journals, commits, reveals and collects.
+//! reference semantics) and the job loop that computes each job's draw, serves the seats the
+//! program gave this node (verifying inputs, computing, journaling, committing, revealing) and
+//! publishes outputs once they are paid for.
 
 pub mod config;
 pub mod cuda;

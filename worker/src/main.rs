@@ -165,7 +165,14 @@ async fn run(cli: Cli) -> Result<()> {
             let token = market.token_account_of(&me);
             let sig = client
                 .send(
-                    &[ix::register_node(&market, &me, &token, spec, raw)],
+                    &[ix::register_node(
+                        &market,
+                        &me,
+                        &token,
+                        spec,
+                        raw,
+                        cfg.ask.unwrap_or(0),
+                    )],
                     &[&kp],
                 )
                 .await?;
@@ -211,9 +218,9 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let n = client.node(&address).await?;
             let d = market.state.mint_decimals;
-            println!("node        {address}\nstatus      {:?}\nstake       {} (locked {})\nearnings    {}\nslots       {}\nrecord      claimed {} agreed {} dissented {} missed {}\nspec        {} / {} MiB / cc {}.{} / backends {:#04b}",
-                n.status, format_amount(n.stake, d), format_amount(n.locked_collateral, d), format_amount(n.earnings, d), n.active_slots,
-                n.claimed, n.agreed, n.dissented, n.missed, n.spec.gpu_model, n.spec.vram_mib, n.spec.compute_capability / 10, n.spec.compute_capability % 10, n.spec.backends);
+            println!("node        {address}\nstatus      {:?} ({})\nstake       {} (locked {})\nearnings    {}\nseats       {}\nask         {} per 10^9 work units\nrecord      drawn {} agreed {} dissented {} missed {}\nspec        {} / {} MiB / cc {}.{} / backends {:#04b}",
+                n.status, if n.in_draw() { "in the draw" } else { "out of the draw" }, format_amount(n.stake, d), format_amount(n.locked_collateral, d), format_amount(n.earnings, d), n.active_seats,
+                format_amount(n.ask, d), n.assigned, n.agreed, n.dissented, n.missed, n.spec.gpu_model, n.spec.vram_mib, n.spec.compute_capability / 10, n.spec.compute_capability % 10, n.spec.backends);
             Ok(())
         }
         Command::Benchmark { size } => benchmark(size),

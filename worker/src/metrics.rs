@@ -5,14 +5,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// The worker's counters.
 #[derive(Default, Debug)]
 pub struct Metrics {
-    pub jobs_claimed: AtomicU64,
+    pub seats_drawn: AtomicU64,
     pub jobs_committed: AtomicU64,
     pub jobs_revealed: AtomicU64,
     pub jobs_paid: AtomicU64,
     pub jobs_slashed: AtomicU64,
     pub jobs_released: AtomicU64,
     pub inputs_rejected: AtomicU64,
-    pub claims_lost: AtomicU64,
     pub rpc_errors: AtomicU64,
     pub rpc_requests: AtomicU64,
     pub kernel_micros: AtomicU64,
@@ -22,6 +21,10 @@ pub struct Metrics {
 impl Metrics {
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn get(counter: &AtomicU64) -> u64 {
@@ -35,14 +38,13 @@ impl Metrics {
         };
         let g = |v: &AtomicU64| v.load(Ordering::Relaxed);
         [
-            c("concord_jobs_claimed_total", "Slots claimed.", g(&self.jobs_claimed)),
+            c("concord_seats_drawn_total", "Seats the draw gave this node (backups once reassigned included).", g(&self.seats_drawn)),
             c("concord_jobs_committed_total", "Commitments sent.", g(&self.jobs_committed)),
             c("concord_jobs_revealed_total", "Reveals sent.", g(&self.jobs_revealed)),
-            c("concord_jobs_paid_total", "Slots settled as paid.", g(&self.jobs_paid)),
-            c("concord_jobs_slashed_total", "Slots settled as slashed.", g(&self.jobs_slashed)),
-            c("concord_jobs_released_total", "Slots released without reward or penalty.", g(&self.jobs_released)),
-            c("concord_inputs_rejected_total", "Jobs refused: input digest mismatch, too large or unreadable.", g(&self.inputs_rejected)),
-            c("concord_claims_lost_total", "Claims that lost a race.", g(&self.claims_lost)),
+            c("concord_jobs_paid_total", "Seats settled as paid.", g(&self.jobs_paid)),
+            c("concord_jobs_slashed_total", "Seats settled as slashed.", g(&self.jobs_slashed)),
+            c("concord_jobs_released_total", "Seats released without reward or penalty.", g(&self.jobs_released)),
+            c("concord_inputs_rejected_total", "Inputs found invalid (unreachable, refused by the fetch policy, too large or not matching their digest): committed as invalid.", g(&self.inputs_rejected)),
             c("concord_rpc_errors_total", "RPC requests that failed.", g(&self.rpc_errors)),
             c("concord_rpc_requests_total", "RPC requests made by the job loop.", g(&self.rpc_requests)),
             format!(

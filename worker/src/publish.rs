@@ -1,7 +1,9 @@
-//! Publishing outputs at reveal time, and the worker's HTTP endpoint (outputs and metrics).
+//! Publishing outputs, and the worker's HTTP endpoint (outputs and metrics).
 //!
-//! An output is copied into the public directory only when the job's commit phase has closed, so
-//! nobody can hash it early and commit without doing the work.
+//! The reveal states the URI an output will be served at ([`uri`]), but the bytes are copied
+//! into the public directory ([`publish`]) only once the job is Settled with this node's digest:
+//! before that nobody can hash them to commit without working, and no buyer can read an output
+//! it has not paid for.
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -15,26 +17,35 @@ use hyper_util::rt::TokioIo;
 use crate::config::Publish;
 use crate::metrics::Metrics;
 
-/// Copies `private` to the public directory as `<job>.bin` and returns the URI to reveal.
-pub fn publish(publish: &Publish, job: &str, private: &Path) -> std::io::Result<String> {
-    let (dir, base) = match publish {
-        Publish::File { dir } => (dir, None),
+fn target<'a>(publish: &'a Publish, job: &str) -> (&'a Path, String, Option<&'a str>) {
+    let name = format!("{job}.bin");
+    match publish {
+        Publish::File { dir } => (dir, name, None),
         Publish::Http {
             dir,
             public_base_url,
             ..
-        } => (dir, Some(public_base_url)),
-    };
-    std::fs::create_dir_all(dir)?;
-    let name = format!("{job}.bin");
-    let target = dir.join(&name);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::copy(private, &tmp)?;
-    std::fs::rename(&tmp, &target)?;
+        } => (dir, name, Some(public_base_url.as_str())),
+    }
+}
+
+/// The URI the output of `job` will be served at (stated in the reveal).
+pub fn uri(publish: &Publish, job: &str) -> std::io::Result<String> {
+    let (dir, name, base) = target(publish, job);
     Ok(match base {
         Some(b) => format!("{}/{name}", b.trim_end_matches('/')),
-        None => format!("file://{}", std::path::absolute(&target)?.display()),
+        None => format!("file://{}", std::path::absolute(dir.join(&name))?.display()),
     })
+}
+
+/// Copies `private` to the public directory as `<job>.bin` (atomically): call only once the
+/// job is Settled with this node's digest.
+pub fn publish(publish: &Publish, job: &str, private: &Path) -> std::io::Result<()> {
+    let (dir, name, _) = target(publish, job);
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::copy(private, &tmp)?;
+    std::fs::rename(&tmp, dir.join(&name))
 }
 
 fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {

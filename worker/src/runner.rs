@@ -1,4 +1,7 @@
-//! The job loop: discover → verify input → claim → compute → journal → commit → reveal → settle.
+//! The job loop: discover jobs → compute their draw → for each seat of this node (or a backup
+//! seat once reassigned): verify the input → compute → journal → commit (drawing the job if
+//! nobody has) → reveal (settling the job if it is the last) → publish the output once the job
+//! is Settled with this node's digest.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -6,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use concord::settlement::{next_transition, Transition};
-use concord::state::{Job, JobState, SlotStatus};
+use concord::state::{input_invalid_digest, Job, JobState, SeatStatus};
+use concord_client::draw::DrawPreview;
 use concord_client::kernels::{KernelParams, Limits};
-use concord_client::{data, ix, ClientError, ConcordClient, MarketInfo, SendOptions};
+use concord_client::{data, ix, ClientError, ConcordClient, ConcordError, MarketInfo, SendOptions};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
 use tokio::sync::{watch, Mutex, Semaphore};
@@ -30,10 +34,10 @@ pub struct Worker {
     market: Pubkey,
     journal: Journal,
     pub metrics: Arc<Metrics>,
-    backends: u8,
-    /// Job ids already decided on (claimed, skipped or refused), so they are not reconsidered.
+    /// Job ids already decided on (served, or drawn for other nodes), so they are not
+    /// reconsidered. Jobs where this node is a backup stay undecided until they end.
     decided: Mutex<HashSet<u64>>,
-    /// Lowest job id that may still be open.
+    /// Lowest job id that may still be live.
     cursor: Mutex<u64>,
     /// The GPU, when CUDA is offered and a device was found.
     gpu: Option<Arc<crate::cuda::CudaBackend>>,
@@ -68,7 +72,6 @@ impl Worker {
             gpu,
             market: cfg.market_key()?,
             journal: Journal::open(&cfg.data_dir.join("journal"))?,
-            backends: cfg.backend_mask()?,
             metrics: Arc::new(Metrics::default()),
             kp: Arc::new(kp),
             client,
@@ -112,9 +115,11 @@ impl Worker {
                 self.market
             );
         }
+        self.sync_terms(&market).await?;
+        let journaled = self.journal.all()?;
         let slots = Arc::new(Semaphore::new(self.cfg.max_concurrent_jobs));
         let mut tasks = tokio::task::JoinSet::new();
-        for entry in self.journal.all() {
+        for entry in journaled {
             tracing::info!(job = %entry.job, step = ?entry.step, "resuming journaled job");
             self.decided.lock().await.insert(entry.job_id);
             let me = Arc::clone(&self);
@@ -147,8 +152,27 @@ impl Worker {
         }
         tracing::info!(
             in_flight = tasks.len(),
-            "shutting down: no new claims; in-flight jobs resume from the journal"
+            "shutting down: no new jobs; in-flight jobs resume from the journal"
         );
+        Ok(())
+    }
+
+    /// Sets the on-chain ask and availability to the config's, where it states them.
+    async fn sync_terms(&self, market: &MarketInfo) -> Result<()> {
+        let me = self.operator();
+        let node = self.client.node(&market.node_address(&me)).await?;
+        let mut ixs = vec![];
+        if let Some(ask) = self.cfg.ask.filter(|a| *a != node.ask) {
+            tracing::info!(ask, "setting the node's ask");
+            ixs.push(ix::set_ask(market, &me, ask));
+        }
+        if let Some(available) = self.cfg.available.filter(|a| *a != node.available) {
+            tracing::info!(available, "setting the node's availability");
+            ixs.push(ix::set_available(market, &me, available));
+        }
+        if !ixs.is_empty() {
+            self.client.send(&ixs, &[&self.kp]).await?;
+        }
         Ok(())
     }
 
@@ -158,43 +182,58 @@ impl Worker {
         tasks: &mut tokio::task::JoinSet<()>,
     ) -> Result<()> {
         let market = self.market().await?;
-        let node = self
-            .client
-            .node(&market.node_address(&self.operator()))
-            .await?;
-        Metrics::inc(&self.metrics.rpc_requests);
-        if !node.is_active() {
-            return Ok(());
-        }
+        let me = market.node_address(&self.operator());
         let mut cursor = *self.cursor.lock().await;
         let end = market.state.next_job_id;
-        let mut lowest_open = None;
+        let mut lowest_live = None;
+        // The pool and SlotHashes, read once a round and only if an undrawn job needs them.
+        let mut draw_data: Option<(Box<concord::state::Pool>, Vec<u8>)> = None;
         while cursor < end {
             let hi = (cursor + BATCH).min(end);
             let jobs = self.client.jobs(&self.market, cursor..hi).await;
             self.counted(&jobs);
             for (id, address, job) in jobs? {
                 let Some(job) = job else { continue };
-                if job.state != JobState::Open {
+                if job.state.is_terminal() {
                     continue;
                 }
-                lowest_open.get_or_insert(id);
+                lowest_live.get_or_insert(id);
                 if self.decided.lock().await.contains(&id) {
                     continue;
                 }
-                if let Some(reason) = self.cannot_serve(&job, &node.spec) {
-                    tracing::debug!(job_id = id, reason, "skipping job");
-                    self.decided.lock().await.insert(id);
-                    continue;
+                let role = match job.state {
+                    JobState::Open => {
+                        if draw_data.is_none() {
+                            let pool = self.client.pool(&market).await?;
+                            let hashes = self.client.slot_hashes().await?;
+                            Metrics::add(&self.metrics.rpc_requests, 2);
+                            draw_data = Some((pool, hashes));
+                        }
+                        let (pool, hashes) = draw_data.as_mut().expect("just set");
+                        match concord_client::draw::preview(pool, &address, &job, hashes) {
+                            Ok(p) => Role::of_preview(&p, &me),
+                            Err(_) => continue, // not drawable yet: next round
+                        }
+                    }
+                    _ => Role::of_job(&job, &me),
+                };
+                match role {
+                    Role::Seat => {}
+                    Role::Backup => continue, // watched until reassigned or over
+                    Role::None => {
+                        self.decided.lock().await.insert(id);
+                        continue;
+                    }
                 }
                 let Ok(permit) = Arc::clone(slots).try_acquire_owned() else {
                     return Ok(()); // busy: look again next round
                 };
                 self.decided.lock().await.insert(id);
-                let me = Arc::clone(self);
+                Metrics::inc(&self.metrics.seats_drawn);
+                let me_ = Arc::clone(self);
                 let market = market.clone();
                 tasks.spawn(async move {
-                    if let Err(e) = me.serve(&market, id, address, job).await {
+                    if let Err(e) = me_.serve(&market, id, address, job).await {
                         tracing::warn!(job_id = id, error = %e, "job abandoned");
                     }
                     drop(permit);
@@ -202,128 +241,64 @@ impl Worker {
             }
             cursor = hi;
         }
-        *self.cursor.lock().await = lowest_open.unwrap_or(end);
+        *self.cursor.lock().await = lowest_live.unwrap_or(end);
         Ok(())
     }
 
-    /// Why this node cannot take `job`, if it cannot.
-    fn cannot_serve(&self, job: &Job, spec: &concord::NodeSpec) -> Option<&'static str> {
-        let r = &job.requirements;
-        if spec.vram_mib < r.min_vram_mib || spec.compute_capability < r.min_compute_capability {
-            return Some("hardware requirements not met");
-        }
-        if r.backends & self.backends == 0 {
-            return Some("no allowed backend offered");
-        }
-        if job
-            .slots
-            .iter()
-            .any(|s| s.node == concord_client::pda::node_address(&self.market, &self.operator()))
-        {
-            return Some("already holds a slot");
-        }
-        match KernelParams::decode(job.kernel, &job.params, &Limits::default()) {
-            Ok(p) if p.input_len().is_some_and(|l| l <= self.cfg.max_input_bytes) => None,
-            Ok(_) => Some("input larger than max_input_bytes"),
-            Err(_) => Some("invalid kernel parameters"),
-        }
-    }
-
-    /// Verifies the input, claims, computes, journals and commits; then follows the job up.
+    /// Journals the seat, verifies the input, computes and journals the commitment; then
+    /// follows the job up. A job still undrawn past half its horizon is drawn first, so that a
+    /// slow computation cannot let it expire.
     async fn serve(&self, market: &MarketInfo, id: u64, address: Pubkey, job: Job) -> Result<()> {
-        let params = KernelParams::decode(job.kernel, &job.params, &Limits::default())?;
-        // The input is fetched and checked before claiming: a bad input costs nobody collateral.
-        let input = match data::fetch_verified(
-            &job.input_uri,
-            &job.input_digest,
-            self.cfg.max_input_bytes,
-        )
-        .await
-        {
-            Ok(b) => b,
-            Err(e) => {
-                Metrics::inc(&self.metrics.inputs_rejected);
-                tracing::warn!(job_id = id, error = %e, "refusing job: input failed verification");
-                return Ok(());
-            }
-        };
-        let me = self.operator();
+        tracing::info!(job_id = id, kernel = job.kernel, "drawn for a seat");
+        if job.state == JobState::Open {
+            let r = self.client.crank(market, &address, &job).await;
+            self.counted(&r);
+        }
         let private = self
             .cfg
             .data_dir
             .join("outputs")
             .join(format!("{address}.bin"));
-        // Journaled before the claim is sent: a restart after the claim lands still commits.
         self.journal.put(&Entry {
             job: address.to_string(),
             job_id: id,
-            step: Step::Claiming,
+            step: Step::Computing,
             salt: String::new(),
             digest: String::new(),
             output_file: private,
         })?;
-        let claim = self
-            .client
-            .send(&[ix::claim_job(market, &address, &me)], &[&self.kp])
-            .await;
-        self.counted(&claim);
-        if let Err(e) = claim {
-            self.journal.remove(&address.to_string())?;
-            Metrics::inc(&self.metrics.claims_lost);
-            tracing::info!(job_id = id, error = %e, "claim not taken");
-            return Ok(());
-        }
-        Metrics::inc(&self.metrics.jobs_claimed);
-        tracing::info!(job_id = id, kernel = params.kernel().name(), "claimed");
-        let entry = self.compute_and_journal(&address, id, &job, input).await?;
+        let entry = self.compute_and_journal(&address, id, &job).await?;
         self.follow_up(entry).await;
         Ok(())
     }
 
-    /// Runs the kernel (GPU when allowed and present, else CPU), stores the output privately and
-    /// journals salt and digest, durably, before any commit is sent.
-    async fn compute_and_journal(
-        &self,
-        address: &Pubkey,
-        id: u64,
-        job: &Job,
-        input: Vec<u8>,
-    ) -> Result<Entry> {
-        let params = KernelParams::decode(job.kernel, &job.params, &Limits::default())?;
-        let started = Instant::now();
-        // The GPU when this job allows CUDA and a device is here; otherwise (or if the GPU run
-        // fails) the CPU backend, whose bytes are the same.
-        let gpu = self
-            .gpu
-            .clone()
-            .filter(|_| job.requirements.backends & concord::constants::BACKEND_CUDA != 0);
-        let mut output = tokio::task::spawn_blocking(move || {
-            if let Some(gpu) = gpu {
-                match gpu.run(&params, &input) {
-                    Ok(out) => return Ok(out),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "GPU run failed; computing on the CPU backend")
-                    }
-                }
+    /// Fetches and verifies the input, runs the kernel (GPU when allowed and present, else CPU),
+    /// stores the output privately and journals salt and digest, durably, before any commit is
+    /// sent. An input that cannot be fetched or does not match its digest (or parameters that do
+    /// not decode) is committed as [`input_invalid_digest`]: the honest seats agree on it and are
+    /// paid, so a buyer cannot get them slashed with a job nobody can run.
+    async fn compute_and_journal(&self, address: &Pubkey, id: u64, job: &Job) -> Result<Entry> {
+        let output = match self.fetch_and_run(job).await {
+            Ok(out) => Some(out),
+            Err(reason) => {
+                Metrics::inc(&self.metrics.inputs_rejected);
+                tracing::warn!(job_id = id, %reason, "input invalid: committing the invalid-input digest");
+                None
             }
-            kernels::run_cpu(&params, &input, &Limits::default())
-        })
-        .await??;
-        self.metrics.kernel_micros.fetch_add(
-            started.elapsed().as_micros() as u64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
-        if self.cfg.fault == Some(Fault::FlipOutputByteForTesting) && !output.is_empty() {
-            output[0] ^= 0x01;
-        }
-        let digest = data::sha256(&output);
-        let salt: [u8; 32] = rand::random();
+        };
         let private = self
             .cfg
             .data_dir
             .join("outputs")
             .join(format!("{address}.bin"));
-        write_durably(&private, &output)?;
+        let digest = match &output {
+            Some(bytes) => {
+                write_durably(&private, bytes)?;
+                data::sha256(bytes)
+            }
+            None => input_invalid_digest(address),
+        };
+        let salt: [u8; 32] = rand::random();
         let entry = Entry {
             job: address.to_string(),
             job_id: id,
@@ -336,8 +311,55 @@ impl Worker {
         Ok(entry)
     }
 
-    /// Drives a journaled job to its end: commit (if it has not landed), reveal when the commit
-    /// phase closes, crank settlement when due, record the outcome.
+    /// The job's output, or why its input or parameters cannot be used.
+    async fn fetch_and_run(&self, job: &Job) -> Result<Vec<u8>, String> {
+        let params = KernelParams::decode(job.kernel, &job.params, &Limits::default())
+            .map_err(|e| e.to_string())?;
+        let expected = params.input_len().unwrap_or(u64::MAX);
+        if expected > self.cfg.max_input_bytes {
+            return Err(format!(
+                "the input would be {expected} bytes, over max_input_bytes = {}",
+                self.cfg.max_input_bytes
+            ));
+        }
+        let policy = self.cfg.fetch_policy();
+        let input = data::fetch_verified_with(&job.input_uri, &job.input_digest, &policy)
+            .await
+            .map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        // The GPU when this job allows CUDA and a device is here; otherwise (or if the GPU run
+        // fails) the CPU backend, whose bytes are the same.
+        let gpu = self
+            .gpu
+            .clone()
+            .filter(|_| job.requirements.backends & concord::constants::BACKEND_CUDA != 0);
+        let run = tokio::task::spawn_blocking(move || {
+            if let Some(gpu) = gpu {
+                match gpu.run(&params, &input) {
+                    Ok(out) => return Ok(out),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "GPU run failed; computing on the CPU backend")
+                    }
+                }
+            }
+            kernels::run_cpu(&params, &input, &Limits::default())
+        })
+        .await
+        .map_err(|e| format!("kernel task: {e}"))?;
+        let mut output = run.map_err(|e| e.to_string())?;
+        self.metrics.kernel_micros.fetch_add(
+            started.elapsed().as_micros() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        if self.cfg.fault == Some(Fault::FlipOutputByteForTesting) && !output.is_empty() {
+            output[0] ^= 0x01;
+        }
+        Ok(output)
+    }
+
+    /// Drives a journaled job to its end: compute (after a restart), commit (if it has not
+    /// landed), reveal when the reveal phase is open, crank settlement when due, publish the
+    /// output if the job settled with this node's digest, record the outcome.
     pub async fn follow_up(&self, mut entry: Entry) {
         let address: Pubkey = match entry.job.parse() {
             Ok(a) => a,
@@ -368,50 +390,70 @@ impl Worker {
             }
         };
         Metrics::inc(&self.metrics.rpc_requests);
-        let Some(slot) = job.slots.iter().find(|s| s.node == *node) else {
-            self.journal.remove(&entry.job)?;
-            return Ok(true);
-        };
-        let me = self.operator();
-        if entry.step == Step::Claiming
-            && slot.status == SlotStatus::Claimed
-            && !job.state.is_terminal()
-        {
-            // Killed between claiming and journaling the commitment: compute now.
-            let input =
-                data::fetch_verified(&job.input_uri, &job.input_digest, self.cfg.max_input_bytes)
-                    .await?;
-            *entry = self
-                .compute_and_journal(address, entry.job_id, &job, input)
-                .await?;
+        if entry.step == Step::Computing && !job.state.is_terminal() {
+            // Killed before the commitment was journaled: compute now.
+            *entry = self.compute_and_journal(address, entry.job_id, &job).await?;
             return Ok(false);
         }
-        match slot.status {
-            SlotStatus::Paid | SlotStatus::Slashed | SlotStatus::Released => {
-                let counter = match slot.status {
-                    SlotStatus::Paid => {
+        let me = self.operator();
+        let status = job
+            .seats
+            .iter()
+            .find(|s| s.node == *node)
+            .map(|s| s.status);
+        let status = match (job.state, status) {
+            // Undrawn: the draw gives this node a seat (the commit will draw it).
+            (JobState::Open, None) => SeatStatus::Assigned,
+            (_, Some(s)) => s,
+            (_, None) => {
+                // The seat went to a backup (this node did not commit in time), or the draw
+                // changed: nothing more to do.
+                self.journal.remove(&entry.job)?;
+                return Ok(true);
+            }
+        };
+        match status {
+            SeatStatus::Paid | SeatStatus::Slashed | SeatStatus::Released => {
+                let counter = match status {
+                    SeatStatus::Paid => {
+                        // Paid means this node's digest is the accepted one: publish it now.
+                        if entry.digest() != input_invalid_digest(address) {
+                            publish::publish(&self.cfg.publish, &entry.job, &entry.output_file)?;
+                        }
                         self.metrics
                             .earnings_raw
                             .fetch_add(job.reward_per_worker, std::sync::atomic::Ordering::Relaxed);
                         &self.metrics.jobs_paid
                     }
-                    SlotStatus::Slashed => &self.metrics.jobs_slashed,
+                    SeatStatus::Slashed => &self.metrics.jobs_slashed,
                     _ => &self.metrics.jobs_released,
                 };
                 Metrics::inc(counter);
-                tracing::info!(job = %entry.job, outcome = ?slot.status, "job settled");
+                tracing::info!(job = %entry.job, outcome = ?status, "job settled");
                 self.journal.remove(&entry.job)?;
                 return Ok(true);
             }
-            SlotStatus::Claimed => {
+            SeatStatus::Assigned => {
                 if job.state.is_terminal() {
                     return Ok(false); // settles on the next look
                 }
+                // While undrawn, this commit draws the job and passes the seat holders.
+                let seats = if job.state == JobState::Open {
+                    let preview: DrawPreview =
+                        self.client.preview_draw(&market, address, &job).await?;
+                    if !preview.seats.contains(node) {
+                        self.journal.remove(&entry.job)?;
+                        return Ok(true);
+                    }
+                    preview.seats
+                } else {
+                    vec![]
+                };
                 // The journaled commitment, never a new one.
                 let c = ix::commitment(address, node, &entry.digest(), &entry.salt());
                 let r = self
                     .client
-                    .send(&[ix::commit_result(&market, address, &me, c)], &[&self.kp])
+                    .send(&[ix::commit_result(&market, address, &me, c, &seats)], &[&self.kp])
                     .await;
                 self.counted(&r);
                 match r {
@@ -421,22 +463,29 @@ impl Worker {
                         self.journal.put(entry)?;
                         tracing::info!(job = %entry.job, "committed");
                     }
-                    Err(e) if e.program_error_name() == Some("CommitWindowClosed") => {
+                    Err(e) if e.is(ConcordError::CommitWindowClosed) => {
                         self.crank(&market, address, &job).await
                     }
                     Err(e) => return Err(e.into()),
                 }
             }
-            SlotStatus::Committed => {
+            SeatStatus::Committed => {
                 let now = self.client.clock().await?.unix_timestamp;
+                let slot = self.client.slot().await?;
                 let reveal_open = job.state == JobState::Revealing
-                    || (job.state == JobState::Running
-                        && next_transition(&job, now) == Transition::OpenReveals);
+                    || next_transition(&job, now, slot) == Transition::OpenReveals;
                 if reveal_open {
-                    // Only now, with the commit phase closed, does the output become readable.
-                    let uri = publish::publish(&self.cfg.publish, &entry.job, &entry.output_file)?;
-                    let ix =
-                        ix::reveal_result(&market, address, &me, entry.digest(), entry.salt(), uri);
+                    // The URI the output will be served at once paid; nothing is readable yet.
+                    let uri = publish::uri(&self.cfg.publish, &entry.job)?;
+                    let ix = ix::reveal_result(
+                        &market,
+                        address,
+                        &job,
+                        &me,
+                        entry.digest(),
+                        entry.salt(),
+                        uri,
+                    );
                     let r = self.client.send(&[ix], &[&self.kp]).await;
                     self.counted(&r);
                     match r {
@@ -446,7 +495,7 @@ impl Worker {
                             self.journal.put(entry)?;
                             tracing::info!(job = %entry.job, "revealed");
                         }
-                        Err(e) if e.program_error_name() == Some("RevealWindowClosed") => {
+                        Err(e) if e.is(ConcordError::RevealWindowClosed) => {
                             self.crank(&market, address, &job).await
                         }
                         Err(e) => return Err(e.into()),
@@ -455,7 +504,7 @@ impl Worker {
                     self.crank(&market, address, &job).await;
                 }
             }
-            SlotStatus::Revealed => self.crank(&market, address, &job).await,
+            SeatStatus::Revealed => self.crank(&market, address, &job).await,
         }
         Ok(false)
     }
@@ -491,5 +540,34 @@ impl Worker {
         r?;
         tracing::info!(amount = node.earnings, "earnings withdrawn");
         Ok(())
+    }
+}
+
+/// What the draw made of this node for one job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Seat,
+    Backup,
+    None,
+}
+
+impl Role {
+    fn of_preview(p: &DrawPreview, me: &Pubkey) -> Role {
+        if p.seats.contains(me) {
+            Role::Seat
+        } else if p.backups.contains(me) {
+            Role::Backup
+        } else {
+            Role::None
+        }
+    }
+
+    fn of_job(job: &Job, me: &Pubkey) -> Role {
+        match job.seats.iter().find(|s| s.node == *me) {
+            Some(s) if s.status == SeatStatus::Assigned => Role::Seat,
+            Some(_) => Role::None, // already served (a journaled job resumes on its own)
+            None if job.backups.contains(me) => Role::Backup,
+            None => Role::None,
+        }
     }
 }

@@ -20,18 +20,22 @@ pub const OPERATOR_TOKENS: u64 = 10_000;
 /// Operators bootstrapped.
 pub const OPERATORS: usize = 3;
 
-/// Market parameters of the local market: short windows, so deadlines pass in minutes.
+/// Market parameters of the local market: short windows, so deadlines pass in minutes, and a
+/// 32-slot draw horizon (about 13 s at 400 ms slots), which is also the pool's epoch: a node that
+/// registers is drawn for jobs created from the next epoch on.
 pub fn local_params() -> MarketParams {
     let unit = 10u64.pow(u32::from(DECIMALS));
     MarketParams {
         fee_bps: 250,
         min_stake: 100 * unit,
-        collateral_per_slot: 20 * unit,
-        claim_window: 120,
+        min_collateral: 20 * unit,
+        collateral_bps: 10_000,
         execution_window: 300,
         reveal_window: 120,
         unbonding_period: 600,
         max_replication: 7,
+        draw_horizon_slots: 32,
+        max_reassignments: 1,
     }
 }
 
@@ -158,17 +162,26 @@ pub async fn bootstrap(
         .await
         .map_err(bootstrap_err)?;
 
-    // The market.
+    // The market, with its pool account.
     let market_id = 0;
-    let create = ix::create_market(
-        &authority.pubkey(),
-        market_id,
-        &mint.pubkey(),
-        &token_program,
-        local_params(),
-    );
+    let pool = Keypair::new();
+    let pool_rent = rpc
+        .get_minimum_balance_for_rent_exemption(concord::state::Pool::SIZE)
+        .await
+        .map_err(|e| LocalnetError::Bootstrap(e.to_string()))?;
+    let create = [
+        ix::create_pool_account(&authority.pubkey(), &pool.pubkey(), pool_rent),
+        ix::create_market(
+            &authority.pubkey(),
+            market_id,
+            &mint.pubkey(),
+            &token_program,
+            &pool.pubkey(),
+            local_params(),
+        ),
+    ];
     client
-        .send(&[create], &[&authority])
+        .send(&create, &[&authority, &pool])
         .await
         .map_err(bootstrap_err)?;
     let market = concord_client::pda::market_address(&authority.pubkey(), market_id);

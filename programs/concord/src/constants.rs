@@ -19,6 +19,10 @@ pub const JOB_SEED: &[u8] = b"job";
 /// `sha256("concord-commit-v2" ‖ job ‖ node ‖ digest ‖ salt)`.
 #[constant]
 pub const COMMIT_DOMAIN: &[u8] = b"concord-commit-v2";
+/// Domain separator of the digest committed for an input that cannot be fetched or verified:
+/// `sha256("concord-input-invalid-v2" ‖ job)`.
+#[constant]
+pub const INPUT_INVALID_DOMAIN: &[u8] = b"concord-input-invalid-v2";
 /// Domain separator of the draw's seed: `sha256("concord-draw-v2" ‖ slot hash ‖ job)`.
 #[constant]
 pub const DRAW_DOMAIN: &[u8] = b"concord-draw-v2";

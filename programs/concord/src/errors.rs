@@ -3,6 +3,7 @@
 use anchor_lang::prelude::*;
 
 #[error_code]
+#[derive(PartialEq, Eq)]
 pub enum ConcordError {
     // --- arithmetic and parameters -------------------------------------------------------
     #[msg("Arithmetic overflow")]
@@ -131,4 +132,76 @@ pub enum ConcordError {
     NodeAccountsMismatch,
     #[msg("The job is not in a terminal state")]
     JobNotTerminal,
+}
+
+impl ConcordError {
+    /// Every error, in code order (code = 6000 + index). The client's tests check this list
+    /// against the IDL, so it cannot drift from the enum.
+    pub const ALL: [ConcordError; 59] = [
+        ConcordError::MathOverflow,
+        ConcordError::FeeTooHigh,
+        ConcordError::InvalidMaxReplication,
+        ConcordError::InvalidWindow,
+        ConcordError::InvalidCollateral,
+        ConcordError::InvalidDrawHorizon,
+        ConcordError::InvalidReassignments,
+        ConcordError::ImmutableParameter,
+        ConcordError::ZeroAmount,
+        ConcordError::UnsupportedMintExtension,
+        ConcordError::WrongMint,
+        ConcordError::WrongVault,
+        ConcordError::WrongTokenOwner,
+        ConcordError::WrongTokenProgram,
+        ConcordError::WrongRefundAccount,
+        ConcordError::RefundAccountUnusable,
+        ConcordError::Unauthorized,
+        ConcordError::MarketPaused,
+        ConcordError::WrongMarket,
+        ConcordError::InsufficientTreasury,
+        ConcordError::NoSurplus,
+        ConcordError::WrongPool,
+        ConcordError::PoolFull,
+        ConcordError::PoolEntryMismatch,
+        ConcordError::GpuModelTooLong,
+        ConcordError::InvalidBackends,
+        ConcordError::NodeUnbonding,
+        ConcordError::NodeNotUnbonding,
+        ConcordError::UnbondingNotElapsed,
+        ConcordError::NodeHasActiveSeats,
+        ConcordError::InsufficientStake,
+        ConcordError::InsufficientFreeStake,
+        ConcordError::InsufficientEarnings,
+        ConcordError::RequirementsNotMet,
+        ConcordError::UnknownKernel,
+        ConcordError::ParamsTooLong,
+        ConcordError::InvalidParams,
+        ConcordError::InvalidRequirements,
+        ConcordError::FeeChanged,
+        ConcordError::InvalidUri,
+        ConcordError::InvalidReplication,
+        ConcordError::InvalidQuorum,
+        ConcordError::ZeroReward,
+        ConcordError::WrongJobId,
+        ConcordError::InvalidJobState,
+        ConcordError::CancelWindowClosed,
+        ConcordError::DrawUnstaffed,
+        ConcordError::AlreadyDrawn,
+        ConcordError::DrawTooEarly,
+        ConcordError::SlotHashUnavailable,
+        ConcordError::SeatNotFound,
+        ConcordError::AlreadyCommitted,
+        ConcordError::CommitWindowClosed,
+        ConcordError::RevealNotOpen,
+        ConcordError::RevealWindowClosed,
+        ConcordError::NotCommitted,
+        ConcordError::CommitmentMismatch,
+        ConcordError::NodeAccountsMismatch,
+        ConcordError::JobNotTerminal,
+    ];
+
+    /// The error with Anchor code `code` (6000 + its index), if it is one of Concord's.
+    pub fn from_code(code: u32) -> Option<ConcordError> {
+        let index = code.checked_sub(anchor_lang::error::ERROR_CODE_OFFSET)?;
+        Self::ALL.get(index as usize).copied()
+    }
 }

@@ -321,6 +321,14 @@ impl Job {
     }
 }
 
+/// The digest a seat holder commits to when the job's input cannot be fetched or does not
+/// match its digest: `sha256("concord-input-invalid-v2" ‖ job)`. A quorum on it settles the job
+/// (the nodes did their part; the buyer supplied a bad input and pays for it), so a buyer cannot
+/// get honest nodes slashed as no-shows by posting a job nobody can run.
+pub fn input_invalid_digest(job: &Pubkey) -> [u8; 32] {
+    solana_sha256_hasher::hashv(&[INPUT_INVALID_DOMAIN, job.as_ref()]).to_bytes()
+}
+
 /// `sha256("concord-commit-v2" ‖ job ‖ node ‖ digest ‖ salt)`.
 pub fn commitment(job: &Pubkey, node: &Pubkey, digest: &[u8; 32], salt: &[u8; 32]) -> [u8; 32] {
     solana_sha256_hasher::hashv(&[COMMIT_DOMAIN, job.as_ref(), node.as_ref(), digest, salt])
