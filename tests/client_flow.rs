@@ -1,6 +1,7 @@
 //! The client library's buyer flow against the embedded JSON-RPC network: submit a job, let
-//! test-side workers claim, commit and reveal, wait for the verified result (the client cranks
-//! settlement), download and check the output, and confirm the on-chain conservation invariant.
+//! test-side workers commit (the first draws the job) and reveal (the last settles it), wait for
+//! the verified result, download and check the output, and confirm the on-chain conservation
+//! invariant.
 
 use std::time::Duration;
 
@@ -19,6 +20,8 @@ fn spec(input: &[u8], n: u8, q: u8) -> JobSpec {
             min_vram_mib: 8_192,
             min_compute_capability: 80,
             backends: concord::constants::BACKEND_CPU,
+            min_agreed: 0,
+            max_fault_bps: 10_000,
         },
         replication: n,
         quorum: q,
@@ -45,6 +48,10 @@ fn submit_wait_and_fetch_the_verified_output() {
     for w in &workers {
         net.rt.block_on(w.register(&market, 200_000_000));
     }
+    // The registrations enter the draw with the pool's next epoch.
+    net.rt
+        .block_on(buyer.wait_for_next_pool_epoch(&market))
+        .unwrap();
 
     let input = input();
     let handle = net
@@ -53,8 +60,12 @@ fn submit_wait_and_fetch_the_verified_output() {
         .unwrap();
     assert_eq!(handle.id, 0);
 
-    // Workers: the input arrives inline and is checked before running.
+    // Workers: the input arrives inline and is checked before running. The draw needs a slot
+    // after the job's.
     let job = net.rt.block_on(handle.fetch()).unwrap();
+    while net.rt.block_on(buyer.slot()).unwrap() <= job.created_slot {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let fetched = net
         .rt
         .block_on(data::fetch_verified(
@@ -70,10 +81,7 @@ fn submit_wait_and_fetch_the_verified_output() {
     let salts: Vec<_> = workers
         .iter()
         .zip(outputs)
-        .map(|(w, out)| {
-            net.rt
-                .block_on(w.claim_and_commit(&market, &handle.address, out))
-        })
+        .map(|(w, out)| net.rt.block_on(w.commit(&market, &handle.address, out)))
         .collect();
     assert_eq!(
         net.rt.block_on(handle.fetch()).unwrap().state,
@@ -81,8 +89,13 @@ fn submit_wait_and_fetch_the_verified_output() {
     );
     for ((w, out), salt) in workers.iter().zip(outputs).zip(salts) {
         net.rt
-            .block_on(w.publish_and_reveal(&market, &handle.address, out, salt, net.dir.path()));
+            .block_on(w.reveal(&market, &handle.address, out, salt, net.dir.path()));
     }
+    // The last reveal settled the job.
+    assert_eq!(
+        net.rt.block_on(handle.fetch()).unwrap().state,
+        JobState::Settled
+    );
 
     let mut states = vec![];
     let opts = WaitOptions {
@@ -141,26 +154,30 @@ fn failures_are_typed_and_explained() {
         "{err}"
     );
 
-    // A program refusal carries the program's error name: claiming without a node.
+    // A program refusal is typed: committing without a node (an Anchor constraint), and
+    // drawing a job in its own slot (a Concord error).
     let handle = net
         .rt
         .block_on(buyer.submit_job(&net.market(), &buyer_kp, &spec(&input, 1, 1)))
         .unwrap();
     let market = net.rt.block_on(buyer.market(&net.market())).unwrap();
     let w = Worker::new(&net, &net.operator(0));
-    let ix = concord_client::ix::claim_job(
+    let ix = concord_client::ix::commit_result(
         &market,
         &handle.address,
         &solana_sdk::signer::Signer::pubkey(&w.kp),
+        [0; 32],
+        &[],
     );
     let err = net.rt.block_on(w.client.send(&[ix], &[&w.kp])).unwrap_err();
-    assert_eq!(
-        err.program_error_name(),
-        Some("AccountNotInitialized"),
+    assert!(
+        err.is_anchor(anchor_lang::error::ErrorCode::AccountNotInitialized),
         "{err}"
     );
+    assert_eq!(err.program_error_name(), Some("AccountNotInitialized"));
 
-    // A job nobody serves expires; waiting reports why, and the result has no output.
+    // A job nobody can serve (the pool is empty) is not drawn; waiting reports why, and the
+    // result has no output.
     net.rt.block_on(w.register(&market, 200_000_000));
     let result = {
         let opts = WaitOptions {

@@ -1,6 +1,6 @@
 //! Shared fixtures of Concord's integration tests: an embedded network on a free loopback port,
-//! the kernels' reference definitions the tests need, and test-side workers that claim, commit
-//! and reveal by hand.
+//! the kernels' reference definitions the tests need, and test-side workers that commit and
+//! reveal by hand for the seats the draw gives them.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -113,32 +113,41 @@ impl Worker {
             backends: concord::constants::BACKEND_CPU | concord::constants::BACKEND_CUDA,
         };
         let token = m.token_account_of(&self.kp.pubkey());
-        let ix = ix::register_node(m, &self.kp.pubkey(), &token, spec, stake);
+        let ix = ix::register_node(m, &self.kp.pubkey(), &token, spec, stake, 0);
         self.client
             .send(&[ix], &[&self.kp])
             .await
             .expect("register");
     }
 
-    /// Claims and commits to `output`; returns the salt. The output is not published yet.
-    pub async fn claim_and_commit(&self, m: &MarketInfo, job: &Pubkey, output: &[u8]) -> [u8; 32] {
+    /// Commits to `output` for this node's seat of `job` (drawing the job first if nobody has);
+    /// returns the salt. The output is not published.
+    pub async fn commit(&self, m: &MarketInfo, job: &Pubkey, output: &[u8]) -> [u8; 32] {
         let me = self.kp.pubkey();
-        self.client
-            .send(&[ix::claim_job(m, job, &me)], &[&self.kp])
-            .await
-            .expect("claim");
+        let state = self.client.job(job).await.expect("job");
+        let seats = match state.state {
+            concord::state::JobState::Open => {
+                self.client
+                    .preview_draw(m, job, &state)
+                    .await
+                    .expect("drawable")
+                    .seats
+            }
+            _ => vec![],
+        };
         let salt = data::sha256(&[me.as_ref(), job.as_ref()].concat());
         let node = m.node_address(&me);
         let c = ix::commitment(job, &node, &data::sha256(output), &salt);
         self.client
-            .send(&[ix::commit_result(m, job, &me, c)], &[&self.kp])
+            .send(&[ix::commit_result(m, job, &me, c, &seats)], &[&self.kp])
             .await
             .expect("commit");
         salt
     }
 
-    /// Publishes `output` under `dir` (only now: the commit phase has closed) and reveals it.
-    pub async fn publish_and_reveal(
+    /// Writes `output` under `dir` and reveals its URI (a test shortcut: a real worker serves
+    /// the file only once the job settled with its digest).
+    pub async fn reveal(
         &self,
         m: &MarketInfo,
         job: &Pubkey,
@@ -149,7 +158,16 @@ impl Worker {
         let path = dir.join(format!("out-{}-{}.bin", job, self.kp.pubkey()));
         std::fs::write(&path, output).expect("publish");
         let uri = data::file_uri(&path).expect("uri");
-        let ix = ix::reveal_result(m, job, &self.kp.pubkey(), data::sha256(output), salt, uri);
+        let state = self.client.job(job).await.expect("job");
+        let ix = ix::reveal_result(
+            m,
+            job,
+            &state,
+            &self.kp.pubkey(),
+            data::sha256(output),
+            salt,
+            uri,
+        );
         self.client.send(&[ix], &[&self.kp]).await.expect("reveal");
     }
 }

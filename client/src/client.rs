@@ -353,6 +353,20 @@ impl ConcordClient {
         })
     }
 
+    /// Waits until the market's pool starts its next epoch: nodes that joined (or changed)
+    /// before are drawable by jobs created from then on. Returns the slot reached.
+    pub async fn wait_for_next_pool_epoch(&self, market: &MarketInfo) -> Result<u64> {
+        let epoch_slots = self.pool(market).await?.epoch_slots.max(1);
+        let target = (self.slot().await? / epoch_slots + 1) * epoch_slots;
+        loop {
+            let slot = self.slot().await?;
+            if slot >= target {
+                return Ok(slot);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The SlotHashes sysvar's data (the draw's seeds).
     pub async fn slot_hashes(&self) -> Result<Vec<u8>> {
         let address = crate::ix::SLOT_HASHES;

@@ -8,6 +8,7 @@ use solana_sdk::instruction::InstructionError;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::transaction::TransactionError;
 
+pub use anchor_lang::error::ErrorCode as AnchorError;
 pub use concord::errors::ConcordError;
 
 /// A Concord or Anchor error code with its name and message.

@@ -25,8 +25,12 @@ pub enum Publish {
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
-    /// Flip one bit of every output before committing (for tests and the demo's `--dishonest`).
+    /// Flip one bit of every output before committing (for tests and the demo's `--dishonest`
+    /// and `--sybil`).
     FlipOutputByteForTesting,
+    /// Wait 4 s after journaling a seat before computing it (for the demo's `--kill-worker`,
+    /// which needs time to kill a worker that holds a seat before it commits).
+    DelayBeforeComputeForTesting,
 }
 
 fn default_backends() -> Vec<String> {

@@ -267,6 +267,9 @@ impl Worker {
             digest: String::new(),
             output_file: private,
         })?;
+        if self.cfg.fault == Some(Fault::DelayBeforeComputeForTesting) {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+        }
         let entry = self.compute_and_journal(&address, id, &job).await?;
         self.follow_up(entry).await;
         Ok(())

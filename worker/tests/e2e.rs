@@ -1,13 +1,15 @@
-//! Three in-process workers against the embedded JSON-RPC network: every kernel end to end and
-//! paid; a dishonest worker (test-only fault injection) outvoted and slashed; a corrupted input
-//! refused before anyone claims; a worker killed after committing resumes from its journal,
-//! reveals and is paid.
+//! In-process workers against the embedded JSON-RPC network: every kernel end to end and paid
+//! (the draw gives every node of a three-node pool a seat); a dishonest worker (test-only fault
+//! injection) outvoted and slashed; a corrupted input, and an input the fetch policy refuses,
+//! committed as invalid by every seat and paid for by the buyer; a worker killed after committing
+//! resumes from its journal, reveals and is paid, its output unpublished until then; one killed
+//! before committing computes on restart; a corrupt journal stops the worker.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use concord::state::{JobState, SlotStatus};
+use concord::state::{input_invalid_digest, JobState, SeatStatus};
 use concord::Requirements;
 use concord_client::kernels::KernelParams;
 use concord_client::{data, JobHandle, JobSpec, WaitOptions};
@@ -37,6 +39,11 @@ fn config(net: &Net, i: usize, fault: Option<Fault>) -> WorkerConfig {
         priority_fee: None,
         metrics_addr: None,
         withdraw_threshold: None,
+        ask: None,
+        available: None,
+        // The tests' inputs are files on this machine.
+        allow_file_uris: true,
+        allow_private_addresses: true,
         fault,
     }
 }
@@ -54,16 +61,22 @@ fn start(net: &Net, cfg: WorkerConfig) -> Running {
     Running { worker, stop, task }
 }
 
-fn register_all(net: &Net) -> concord_client::MarketInfo {
-    let market = net
-        .rt
-        .block_on(net.client(&net.buyer()).market(&net.market()))
-        .unwrap();
-    for i in 0..3 {
+/// Registers operators `0..n` and waits for the pool epoch that puts them in the draw.
+fn register(net: &Net, n: usize) -> concord_client::MarketInfo {
+    let client = net.client(&net.buyer());
+    let market = net.rt.block_on(client.market(&net.market())).unwrap();
+    for i in 0..n {
         net.rt
             .block_on(TestOperator::new(net, &net.operator(i)).register(&market, 300_000_000));
     }
+    net.rt
+        .block_on(client.wait_for_next_pool_epoch(&market))
+        .unwrap();
     market
+}
+
+fn register_all(net: &Net) -> concord_client::MarketInfo {
+    register(net, 3)
 }
 
 fn input_file(dir: &Path, name: &str, bytes: &[u8]) -> (String, [u8; 32]) {
@@ -91,6 +104,8 @@ fn submit(net: &Net, params: KernelParams, input: (String, [u8; 32]), n: u8, q: 
             min_vram_mib: 0,
             min_compute_capability: 0,
             backends: concord::constants::BACKEND_CPU,
+            min_agreed: 0,
+            max_fault_bps: 10_000,
         },
         replication: n,
         quorum: q,
@@ -175,7 +190,7 @@ fn every_kernel_end_to_end_and_paid() {
     for h in &jobs {
         let r = wait(&net, h);
         assert_eq!(r.state, JobState::Settled, "job {}: {:?}", h.id, r.failure);
-        assert!(r.job.slots.iter().all(|s| s.status == SlotStatus::Paid));
+        assert!(r.job.seats.iter().all(|s| s.status == SeatStatus::Paid));
         let out = net.rt.block_on(r.fetch_verified_output(1 << 20)).unwrap();
         let params =
             KernelParams::decode(r.job.kernel, &r.job.params, &Default::default()).unwrap();
@@ -207,7 +222,7 @@ fn every_kernel_end_to_end_and_paid() {
             .block_on(client.node(&m.node_address(&solana_sdk::signer::Signer::pubkey(&op))))
             .unwrap();
         assert_eq!(
-            (node.earnings, node.agreed, node.active_slots),
+            (node.earnings, node.agreed, node.active_seats),
             (5 * REWARD, 5, 0)
         );
     }
@@ -244,11 +259,11 @@ fn dishonest_worker_is_outvoted_and_slashed() {
     let r = wait(&net, &h);
     assert_eq!(r.state, JobState::Settled);
     let dishonest = concord_client::pda::node_address(&net.market(), &workers[1].worker.operator());
-    for s in &r.job.slots {
+    for s in &r.job.seats {
         let expected = if s.node == dishonest {
-            SlotStatus::Slashed
+            SeatStatus::Slashed
         } else {
-            SlotStatus::Paid
+            SeatStatus::Paid
         };
         assert_eq!(s.status, expected);
     }
@@ -260,37 +275,74 @@ fn dishonest_worker_is_outvoted_and_slashed() {
     assert_eq!(Metrics::get(&workers[1].worker.metrics.jobs_slashed), 1);
 }
 
+/// Every seat holder commits the invalid-input digest; the quorum on it settles the job and
+/// pays the nodes (the buyer supplied the bad input), and there is no output to fetch.
+fn expect_settled_as_invalid(net: &Net, workers: &[Running], h: &JobHandle) {
+    let r = wait(net, h);
+    assert_eq!(r.state, JobState::Settled, "{:?}", r.failure);
+    assert_eq!(r.accepted_digest, Some(input_invalid_digest(&h.address)));
+    assert!(r.job.seats.iter().all(|s| s.status == SeatStatus::Paid));
+    let failure = r.failure.clone().unwrap_or_default();
+    assert!(failure.contains("input"), "{failure}");
+    assert!(net.rt.block_on(r.fetch_verified_output(1 << 20)).is_err());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while workers
+        .iter()
+        .any(|w| Metrics::get(&w.worker.metrics.jobs_paid) == 0)
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for w in workers {
+        assert_eq!(Metrics::get(&w.worker.metrics.inputs_rejected), 1);
+        assert_eq!(Metrics::get(&w.worker.metrics.jobs_paid), 1);
+    }
+}
+
 #[test]
-fn corrupted_input_is_refused_before_claiming() {
+fn a_corrupted_input_is_committed_as_invalid_and_the_seats_are_paid() {
     let net = Net::start();
     register_all(&net);
-    let w = start(&net, config(&net, 0, None));
+    let workers: Vec<Running> = (0..3).map(|i| start(&net, config(&net, i, None))).collect();
     let (uri, _) = input_file(net.dir.path(), "in", &f32s(32, 3));
     let h = submit(
         &net,
         KernelParams::MatmulF32 { m: 4, n: 4, k: 4 },
         (uri, [0xAB; 32]),
-        1,
-        1,
+        3,
+        2,
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Metrics::get(&w.worker.metrics.inputs_rejected) == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(Metrics::get(&w.worker.metrics.inputs_rejected), 1);
-    let job = net.rt.block_on(h.fetch()).unwrap();
-    assert_eq!(
-        (job.state, job.slots.len()),
-        (JobState::Open, 0),
-        "nobody claimed a job with a bad input"
+    expect_settled_as_invalid(&net, &workers, &h);
+}
+
+#[test]
+fn the_fetch_policy_refuses_file_inputs_by_default() {
+    let net = Net::start();
+    register_all(&net);
+    // Workers as deployed: no file:// inputs, no private addresses.
+    let workers: Vec<Running> = (0..3)
+        .map(|i| {
+            let mut cfg = config(&net, i, None);
+            cfg.allow_file_uris = false;
+            cfg.allow_private_addresses = false;
+            start(&net, cfg)
+        })
+        .collect();
+    let bytes = f32s(32, 4);
+    let h = submit(
+        &net,
+        KernelParams::MatmulF32 { m: 4, n: 4, k: 4 },
+        input_file(net.dir.path(), "local", &bytes),
+        3,
+        2,
     );
-    assert_eq!(Metrics::get(&w.worker.metrics.jobs_claimed), 0);
+    expect_settled_as_invalid(&net, &workers, &h);
 }
 
 #[test]
 fn worker_killed_after_commit_resumes_and_is_paid() {
     let net = Net::start();
-    register_all(&net);
+    register(&net, 2);
     let steady = start(&net, config(&net, 0, None));
     let mut cfg = config(&net, 1, None);
     cfg.poll_interval_ms = 1_000;
@@ -307,33 +359,36 @@ fn worker_killed_after_commit_resumes_and_is_paid() {
     let journal = Journal::open(&cfg.data_dir.join("journal")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if journal.all().iter().any(|e| e.step == Step::Committed) {
+        if journal.all().unwrap().iter().any(|e| e.step == Step::Committed) {
             break;
         }
         assert!(Instant::now() < deadline, "victim never committed");
         std::thread::sleep(Duration::from_millis(10));
     }
     victim.task.abort();
-    let entry = journal.all().remove(0);
+    let entry = journal.all().unwrap().remove(0);
     let job = net.rt.block_on(h.fetch()).unwrap();
     let victim_node = concord_client::pda::node_address(&net.market(), &victim.worker.operator());
-    let slot = job.slots.iter().find(|s| s.node == victim_node).unwrap();
+    let seat = job.seats.iter().find(|s| s.node == victim_node).unwrap();
     assert_eq!(
-        slot.status,
-        SlotStatus::Committed,
+        seat.status,
+        SeatStatus::Committed,
         "killed between commit and reveal"
     );
+    // Nothing is published before the job settles with the node's digest.
+    let public = cfg.data_dir.join("public").join(format!("{}.bin", h.address));
+    assert!(!public.exists(), "an output was readable before settlement");
 
     // A new process with the same data directory resumes from the journal.
     let revived = start(&net, cfg);
     let r = wait(&net, &h);
     assert_eq!(r.state, JobState::Settled);
     assert!(
-        r.job.slots.iter().all(|s| s.status == SlotStatus::Paid),
+        r.job.seats.iter().all(|s| s.status == SeatStatus::Paid),
         "{:?}",
-        r.job.slots
+        r.job.seats
     );
-    let revealed = r.job.slots.iter().find(|s| s.node == victim_node).unwrap();
+    let revealed = r.job.seats.iter().find(|s| s.node == victim_node).unwrap();
     assert_eq!(
         hex::encode(revealed.digest),
         entry.digest,
@@ -344,17 +399,19 @@ fn worker_killed_after_commit_resumes_and_is_paid() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(Metrics::get(&revived.worker.metrics.jobs_paid), 1);
-    assert!(journal.all().is_empty(), "finished jobs leave the journal");
+    assert!(journal.all().unwrap().is_empty(), "finished jobs leave the journal");
+    assert!(public.exists(), "published once paid");
     drop(steady);
 }
 
-/// Killed after the claim landed but before the commitment was journaled: the restarted worker
-/// finds the Claiming entry, computes, commits, reveals and is paid instead of being slashed.
+/// Killed after the draw gave it a seat but before the commitment was journaled: the restarted
+/// worker finds the Computing entry, computes, commits (drawing the job), reveals and is paid
+/// instead of being slashed as a no-show.
 #[test]
-fn worker_killed_right_after_claiming_resumes_and_is_paid() {
+fn worker_killed_before_committing_resumes_and_is_paid() {
     let net = Net::start();
-    let market = register_all(&net);
-    let cfg = config(&net, 2, None);
+    register(&net, 1);
+    let cfg = config(&net, 0, None);
     let h = submit(
         &net,
         KernelParams::Sha256Batch { count: 2, len: 10 },
@@ -362,21 +419,13 @@ fn worker_killed_right_after_claiming_resumes_and_is_paid() {
         1,
         1,
     );
-    // The state a crash leaves: the claim is on chain, the journal says Claiming.
-    let op = TestOperator::new(&net, &net.operator(2));
-    let me = solana_sdk::signer::Signer::pubkey(&op.kp);
-    net.rt
-        .block_on(op.client.send(
-            &[concord_client::ix::claim_job(&market, &h.address, &me)],
-            &[&op.kp],
-        ))
-        .unwrap();
+    // The state a crash leaves: the journal says Computing, nothing is on chain.
     let journal = Journal::open(&cfg.data_dir.join("journal")).unwrap();
     journal
         .put(&concord_worker::journal::Entry {
             job: h.address.to_string(),
             job_id: h.id,
-            step: Step::Claiming,
+            step: Step::Computing,
             salt: String::new(),
             digest: String::new(),
             output_file: cfg
@@ -388,11 +437,29 @@ fn worker_killed_right_after_claiming_resumes_and_is_paid() {
     let revived = start(&net, cfg);
     let r = wait(&net, &h);
     assert_eq!(r.state, JobState::Settled);
-    assert_eq!(r.job.slots[0].status, SlotStatus::Paid);
+    assert_eq!(r.job.seats[0].status, SeatStatus::Paid);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !journal.all().is_empty() && Instant::now() < deadline {
+    while !journal.all().unwrap().is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(journal.all().is_empty());
+    assert!(journal.all().unwrap().is_empty());
     assert_eq!(Metrics::get(&revived.worker.metrics.jobs_paid), 1);
+    assert_eq!(Metrics::get(&revived.worker.metrics.seats_drawn), 0, "served from the journal only");
+}
+
+#[test]
+fn a_corrupt_journal_entry_stops_the_worker_with_a_clear_error() {
+    let net = Net::start();
+    register(&net, 1);
+    let cfg = config(&net, 0, None);
+    let dir = cfg.data_dir.join("journal");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("J.json"),
+        br#"{"job":"J","job_id":0,"step":"Committed","salt":"00","digest":"11","output_file":"x"}"#,
+    )
+    .unwrap();
+    let w = start(&net, cfg);
+    let err = net.rt.block_on(w.task).unwrap().unwrap_err().to_string();
+    assert!(err.contains("J.json") && err.contains("corrupt"), "{err}");
 }

@@ -1,5 +1,6 @@
-//! Outputs become readable only when published (at reveal time), through the worker's own HTTP
-//! endpoint, which also serves Prometheus metrics.
+//! Outputs become readable only when published (once the job settled with the node's digest),
+//! through the worker's own HTTP endpoint, which also serves Prometheus metrics; the URI stated in
+//! the reveal serves nothing before that.
 
 use std::sync::Arc;
 
@@ -28,17 +29,16 @@ async fn http_endpoint_serves_published_outputs_and_metrics() {
         public_base_url: base.clone(),
     };
 
-    // Before publication the output does not exist on the endpoint.
+    // The URI revealed serves nothing until the output is published.
     let private = dir.join("private.bin");
     std::fs::write(&private, b"the output").unwrap();
     let job = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin";
-    let err = concord_client::data::fetch(&format!("{base}/{job}.bin"), 1 << 20)
-        .await
-        .unwrap_err();
+    let uri = publish::uri(&cfg, job).unwrap();
+    assert_eq!(uri, format!("{base}/{job}.bin"));
+    let err = concord_client::data::fetch(&uri, 1 << 20).await.unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
 
-    let uri = publish::publish(&cfg, job, &private).unwrap();
-    assert_eq!(uri, format!("{base}/{job}.bin"));
+    publish::publish(&cfg, job, &private).unwrap();
     assert_eq!(
         concord_client::data::fetch(&uri, 1 << 20).await.unwrap(),
         b"the output"
@@ -63,15 +63,17 @@ async fn http_endpoint_serves_published_outputs_and_metrics() {
         "{text}"
     );
 
-    // File mode reveals a file:// URI to the published copy.
-    let file_uri = publish::publish(
-        &Publish::File {
-            dir: dir.join("files"),
-        },
-        job,
-        &private,
-    )
-    .unwrap();
+    // File mode reveals a file:// URI to the copy made at publication.
+    let files = Publish::File {
+        dir: dir.join("files"),
+    };
+    let file_uri = publish::uri(&files, job).unwrap();
     assert!(file_uri.starts_with("file://") && file_uri.ends_with(&format!("files/{job}.bin")));
+    assert!(concord_client::data::fetch(&file_uri, 1 << 20).await.is_err());
+    publish::publish(&files, job, &private).unwrap();
+    assert_eq!(
+        concord_client::data::fetch(&file_uri, 1 << 20).await.unwrap(),
+        b"the output"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

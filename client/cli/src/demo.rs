@@ -1,20 +1,21 @@
-//! `concord demo`: the whole market on this machine. An embedded network, W in-process workers
-//! (some dishonest on request, one killed and restarted on request), and a buyer whose batch
-//! covers every kernel of the catalogue with N = 3, Q = 2; live progress, then a summary with real
-//! numbers and the conservation invariant checked on chain.
+//! `concord demo`: the whole market on this machine. An embedded network, a demo market with
+//! short windows, W in-process workers (one dishonest, one stalled, or a Sybil adversary on
+//! request), and a buyer whose batch covers every kernel of the catalogue with N = 3, Q = 2 (or,
+//! against a Sybil adversary, many small jobs); each job's draw as it happens (who was picked,
+//! who was skipped and why), live progress, then a summary with real numbers and the
+//! conservation invariant checked on chain.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use concord::state::{JobState, SlotStatus};
+use concord::state::{JobState, MarketParams, SeatStatus};
 use concord::Requirements;
 use concord_client::amount::format_amount;
 use concord_client::kernels::KernelParams;
 use concord_client::{data, ix, ConcordClient, JobHandle, JobSpec};
 use concord_localnet::{Localnet, LocalnetConfig};
-use concord_worker::journal::{Journal, Step};
 use concord_worker::metrics::Metrics;
 use concord_worker::{Fault, Publish, Worker, WorkerConfig};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -27,18 +28,63 @@ use crate::output::Output;
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
-    /// Number of workers (at least 3)
-    #[arg(long, default_value_t = 3)]
+    /// Number of honest workers (at least 3; 4 or more leave backups for reassignment)
+    #[arg(long, default_value_t = 5)]
     workers: usize,
     /// Make this many workers dishonest (test-only fault: they flip a bit of every output)
     #[arg(long, default_value_t = 0)]
     dishonest: usize,
-    /// Kill one worker after it commits, then restart it from its journal
+    /// Kill an honest worker holding a seat of the first job before it commits: its seat goes
+    /// to a backup at the commit deadline; it is then restarted from its journal
     #[arg(long)]
     kill_worker: bool,
+    /// Add a Sybil adversary holding this fraction of all stake (e.g. 0.2), split over
+    /// --sybil-identities nodes that all reveal the same garbage; runs --jobs small jobs and
+    /// prints the adversary's measured success rate beside the binomial prediction
+    #[arg(long, value_parser = parse_fraction)]
+    sybil: Option<f64>,
+    /// Identities the Sybil adversary splits its stake over
+    #[arg(long, default_value_t = 3)]
+    sybil_identities: usize,
+    /// Jobs submitted in --sybil mode
+    #[arg(long, default_value_t = 30)]
+    jobs: usize,
     /// Where the demo's keypairs, journals and outputs go
     #[arg(long, default_value = ".concord/demo")]
     data_dir: PathBuf,
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f > 0.0 && f < 0.5 => Ok(f),
+        _ => Err(format!("'{s}' must be a stake fraction strictly between 0 and 0.5")),
+    }
+}
+
+/// The demo market: short windows so that a deadline (and a reassignment) passes in seconds.
+fn demo_params(unit: u64) -> MarketParams {
+    MarketParams {
+        fee_bps: 250,
+        min_stake: 100 * unit,
+        min_collateral: 20 * unit,
+        collateral_bps: 10_000,
+        execution_window: 12,
+        reveal_window: 12,
+        unbonding_period: 600,
+        max_replication: 7,
+        draw_horizon_slots: 24,
+        max_reassignments: 1,
+    }
+}
+
+/// P[Bin(n, f) ≥ q].
+pub fn binomial_tail(n: u32, f: f64, q: u32) -> f64 {
+    (q..=n)
+        .map(|k| {
+            let c = (0..k).fold(1.0, |c, i| c * f64::from(n - i) / f64::from(i + 1));
+            c * f.powi(k as i32) * (1.0 - f).powi((n - k) as i32)
+        })
+        .sum()
 }
 
 struct Running {
@@ -46,6 +92,37 @@ struct Running {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<Result<()>>,
     cfg: WorkerConfig,
+}
+
+fn worker_config(
+    net: &Localnet,
+    keypair: PathBuf,
+    market: &Pubkey,
+    wdir: PathBuf,
+    fault: Option<Fault>,
+) -> WorkerConfig {
+    WorkerConfig {
+        rpc_url: net.url.clone(),
+        keypair,
+        market: market.to_string(),
+        backends: vec!["cpu".into()],
+        max_concurrent_jobs: 8,
+        max_input_bytes: 64 << 20,
+        publish: Publish::File {
+            dir: wdir.join("public"),
+        },
+        data_dir: wdir,
+        poll_interval_ms: 300,
+        priority_fee: None,
+        metrics_addr: None,
+        withdraw_threshold: None,
+        ask: None,
+        available: None,
+        // The demo's inputs are files on this machine.
+        allow_file_uris: true,
+        allow_private_addresses: true,
+        fault,
+    }
 }
 
 fn start(cfg: WorkerConfig) -> Result<Running> {
@@ -110,7 +187,13 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         bail!("--workers must be at least 3 (jobs use N = 3)");
     }
     if args.dishonest * 2 >= 3 || args.dishonest >= args.workers {
-        bail!("--dishonest must leave an honest majority of each job's 3 slots: use 0 or 1");
+        bail!("--dishonest must leave an honest majority of each job's 3 seats: use 0 or 1");
+    }
+    if args.kill_worker && args.workers < 4 {
+        bail!("--kill-worker needs at least 4 workers: a stalled seat goes to a backup");
+    }
+    if args.sybil.is_some() && (args.sybil_identities == 0 || args.jobs == 0) {
+        bail!("--sybil needs at least one identity and one job");
     }
     let started = Instant::now();
     let dir = std::path::absolute(&args.data_dir)?;
@@ -134,26 +217,71 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         "embedded Solana network at {} (program {})",
         net.url, net.info.program_id
     ));
-    let market_key = net.info.market();
-    let buyer_kp =
-        read_keypair_file(&net.info.buyer_keypair).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let kp_of = |p: &PathBuf| read_keypair_file(p).map_err(|e| anyhow::anyhow!("{e}"));
+    let buyer_kp = kp_of(&net.info.buyer_keypair)?;
     let buyer = ConcordClient::new(net.url.clone(), buyer_kp.insecure_clone());
-    let market = buyer.market(&market_key).await?;
-    let d = market.state.mint_decimals;
+    let local = buyer.market(&net.info.market()).await?;
+    let d = local.state.mint_decimals;
     let unit = 10u64.pow(u32::from(d));
 
-    // Operators: the bootstrapped ones, plus funded new ones beyond three.
-    let mut keypairs: Vec<PathBuf> = net.info.operator_keypairs.clone();
-    for i in keypairs.len()..args.workers {
-        let p = dir.join(format!("operator-{}.json", i + 1));
-        let kp = Keypair::new();
-        write_keypair_file(&kp, &p).map_err(|e| anyhow::anyhow!("{e}"))?;
-        net.fund(&kp.pubkey(), 10_000_000_000, 1_000 * unit).await?;
-        keypairs.push(p);
-    }
-    let mut setup_tx = 0u64;
-    for p in &keypairs {
-        let kp = read_keypair_file(p).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // A market of the demo's own, with short windows.
+    let authority = kp_of(&net.info.authority_keypair)?;
+    let admin = ConcordClient::new(net.url.clone(), authority.insecure_clone());
+    let pool = Keypair::new();
+    let rent = buyer
+        .rpc()
+        .get_minimum_balance_for_rent_exemption(concord::state::Pool::SIZE)
+        .await?;
+    let params = demo_params(unit);
+    admin
+        .send(
+            &[
+                ix::create_pool_account(&authority.pubkey(), &pool.pubkey(), rent),
+                ix::create_market(
+                    &authority.pubkey(),
+                    1,
+                    &local.mint(),
+                    &local.token_program(),
+                    &pool.pubkey(),
+                    params,
+                ),
+            ],
+            &[&pool],
+        )
+        .await?;
+    let market_key = concord_client::pda::market_address(&authority.pubkey(), 1);
+    let market = buyer.market(&market_key).await?;
+    let mut setup_tx = 1u64;
+    say(format!(
+        "demo market {market_key}: commit and reveal windows {} s, draw horizon {} slots",
+        params.execution_window, params.draw_horizon_slots
+    ));
+
+    // Honest operators (the bootstrapped ones first), then the Sybil adversary's identities.
+    let honest_stake = 200 * unit;
+    let sybil_stake = args.sybil.map(|f| {
+        let total_honest = honest_stake as f64 * args.workers as f64;
+        ((f * total_honest / (1.0 - f)) / args.sybil_identities as f64).round() as u64
+    });
+    let sybils = if args.sybil.is_some() { args.sybil_identities } else { 0 };
+    let mut nodes: Vec<(PathBuf, u64, String)> = vec![];
+    for i in 0..args.workers + sybils {
+        let (label, stake) = if i < args.workers {
+            (format!("#{}", i + 1), honest_stake)
+        } else {
+            (format!("S{}", i - args.workers + 1), sybil_stake.expect("sybil mode"))
+        };
+        let p = match net.info.operator_keypairs.get(i) {
+            Some(p) if i < args.workers => p.clone(),
+            _ => {
+                let p = dir.join(format!("operator-{}.json", i + 1));
+                let kp = Keypair::new();
+                write_keypair_file(&kp, &p).map_err(|e| anyhow::anyhow!("{e}"))?;
+                net.fund(&kp.pubkey(), 10_000_000_000, stake + 1_000 * unit).await?;
+                p
+            }
+        };
+        let kp = kp_of(&p)?;
         let c = ConcordClient::new(net.url.clone(), kp.insecure_clone());
         let spec = concord::NodeSpec {
             gpu_model: "CPU backend".into(),
@@ -163,48 +291,86 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         };
         let token = market.token_account_of(&kp.pubkey());
         c.send(
-            &[ix::register_node(
-                &market,
-                &kp.pubkey(),
-                &token,
-                spec,
-                200 * unit,
-            )],
+            &[ix::register_node(&market, &kp.pubkey(), &token, spec, stake, 0)],
             &[&kp],
         )
         .await?;
         setup_tx += 1;
+        nodes.push((p, stake, label));
     }
     say(format!(
-        "{} nodes registered with 200 tokens of stake each ({} dishonest for this demo)",
-        args.workers, args.dishonest
+        "{} honest nodes with {} tokens of stake each{}{}",
+        args.workers,
+        format_amount(honest_stake, d),
+        match args.sybil {
+            Some(f) => format!(
+                "; a Sybil adversary with {:.0} % of all stake over {sybils} identities ({} tokens each), revealing garbage",
+                f * 100.0,
+                format_amount(sybil_stake.unwrap_or(0), d)
+            ),
+            None => String::new(),
+        },
+        if args.dishonest > 0 { format!("; {} dishonest", args.dishonest) } else { String::new() },
     ));
 
     let mut workers: Vec<Running> = vec![];
-    for (i, p) in keypairs.iter().enumerate() {
+    for (i, (p, _, _)) in nodes.iter().enumerate() {
+        let fault = if i >= args.workers || i < args.dishonest {
+            Some(Fault::FlipOutputByteForTesting)
+        } else if args.kill_worker {
+            // Honest workers wait a little before computing, so that one can be killed while
+            // it holds a seat it has not committed to.
+            Some(Fault::DelayBeforeComputeForTesting)
+        } else {
+            None
+        };
         let wdir = dir.join(format!("worker-{}", i + 1));
-        workers.push(start(WorkerConfig {
-            rpc_url: net.url.clone(),
-            keypair: p.clone(),
-            market: market_key.to_string(),
-            backends: vec!["cpu".into()],
-            max_concurrent_jobs: 5,
-            max_input_bytes: 64 << 20,
-            publish: Publish::File {
-                dir: wdir.join("public"),
-            },
-            data_dir: wdir,
-            poll_interval_ms: 300,
-            priority_fee: None,
-            metrics_addr: None,
-            withdraw_threshold: None,
-            fault: (i < args.dishonest).then_some(Fault::FlipOutputByteForTesting),
-        })?);
+        workers.push(start(worker_config(&net, p.clone(), &market_key, wdir, fault))?);
     }
+    let labels: std::collections::BTreeMap<Pubkey, String> = workers
+        .iter()
+        .zip(&nodes)
+        .map(|(w, (_, _, l))| (market.node_address(&w.worker.operator()), l.clone()))
+        .collect();
+    let label = |node: &Pubkey| labels.get(node).cloned().unwrap_or_else(|| node.to_string());
+
+    let slot = buyer.wait_for_next_pool_epoch(&market).await?;
+    say(format!(
+        "pool epoch starts at slot {slot}: the nodes are in the draw\n"
+    ));
 
     // The buyer's batch.
+    let mut specs = vec![];
+    if args.sybil.is_some() {
+        for i in 0..args.jobs {
+            let p = KernelParams::MatmulF32 { m: 16, n: 16, k: 16 };
+            let bytes = crate::job::random_input(&p, 5000 + i as u64);
+            let path = dir.join(format!("input-{i}.bin"));
+            std::fs::write(&path, &bytes)?;
+            specs.push((p, data::file_uri(&path)?, data::sha256(&bytes)));
+        }
+    } else {
+        specs = batch(&dir)?;
+    }
+    let references: Vec<[u8; 32]> = specs
+        .iter()
+        .map(|(p, uri, _)| {
+            let bytes = std::fs::read(uri.trim_start_matches("file://")).ok();
+            let input = match bytes {
+                Some(b) => b,
+                None => base64::Engine::decode(
+                    &base64::engine::general_purpose::STANDARD,
+                    uri.trim_start_matches("inline:"),
+                )
+                .unwrap_or_default(),
+            };
+            concord_worker::kernels::run_cpu(p, &input, &concord_client::kernels::Limits::default())
+                .map(|o| data::sha256(&o))
+                .unwrap_or([0; 32])
+        })
+        .collect();
     let mut handles: Vec<(JobHandle, Instant)> = vec![];
-    for (params, uri, digest) in batch(&dir)? {
+    for (params, uri, digest) in specs {
         let spec = JobSpec {
             params,
             input_uri: uri,
@@ -213,6 +379,8 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
                 min_vram_mib: 0,
                 min_compute_capability: 0,
                 backends: concord::constants::BACKEND_CPU,
+                min_agreed: 0,
+                max_fault_bps: 10_000,
             },
             replication: 3,
             quorum: 2,
@@ -222,15 +390,23 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         handles.push((h, Instant::now()));
     }
     say(format!(
-        "buyer submitted {} jobs (every kernel, N = 3, Q = 2, reward 1 token per worker)\n",
+        "buyer submitted {} jobs (N = 3, Q = 2, reward 1 token per worker); each is drawn in a later slot\n",
         handles.len()
     ));
 
     // Live progress.
     let multi = MultiProgress::new();
-    if out.json() {
+    let quiet = out.json() || args.sybil.is_some();
+    if quiet {
         multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    let note = |msg: String| {
+        if multi.is_hidden() {
+            say(msg);
+        } else {
+            multi.println(msg).ok();
+        }
+    };
     let style = ProgressStyle::with_template("{prefix:>14} {spinner} {msg}").expect("template");
     let bars: Vec<ProgressBar> = handles
         .iter()
@@ -246,63 +422,87 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
     worker_bar.set_style(ProgressStyle::with_template("{prefix:>14}   {msg}").expect("template"));
     worker_bar.set_prefix("workers");
 
-    let mut killed = false;
+    // --kill-worker: an honest seat holder of the first job, killed before it commits.
+    let mut victim: Option<usize> = None;
+    if args.kill_worker {
+        let (h, _) = &handles[0];
+        let job = h.fetch().await?;
+        while buyer.slot().await? <= job.created_slot {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let preview = buyer.preview_draw(&market, &h.address, &job).await?;
+        let honest = preview.seats.iter().find_map(|s| {
+            workers
+                .iter()
+                .position(|w| market.node_address(&w.worker.operator()) == *s)
+                .filter(|i| *i >= args.dishonest && *i < args.workers)
+        });
+        if let Some(v) = honest {
+            workers[v].task.abort();
+            victim = Some(v);
+            note(format!(
+                "  ✂ killed worker {} (drawn for job {}) before it committed",
+                nodes[v].2, h.id
+            ));
+        }
+    }
     // Transactions of worker processes replaced by --kill-worker.
     let mut retired = (0u64, 0u64);
+    let mut restarted = false;
+    let mut drawn = vec![false; handles.len()];
+    let mut reassigned_seen = vec![0u8; handles.len()];
     let mut done: Vec<Option<(concord_client::JobResult, Duration)>> = vec![None; handles.len()];
     let deadline = Instant::now() + Duration::from_secs(600);
     while done.iter().any(Option::is_none) {
         if Instant::now() > deadline {
             bail!("jobs did not settle within 10 minutes");
         }
-        if args.kill_worker && !killed {
-            let victim = args.dishonest; // an honest worker
-            let journal = Journal::open(&workers[victim].cfg.data_dir.join("journal"))?;
-            // Mid-job: it has committed (and maybe revealed) but the job has not settled for it.
-            if journal
-                .all()
-                .iter()
-                .any(|e| matches!(e.step, Step::Committed | Step::Revealed))
-            {
-                workers[victim].task.abort();
-                let (t, g) = workers[victim].worker.client_stats().get();
-                retired = (retired.0 + t, retired.1 + g);
-                let cfg = workers[victim].cfg.clone();
-                let msg = format!(
-                    "  ✂ killed worker #{} after it committed; restarted it from its journal",
-                    victim + 1
-                );
-                if multi.is_hidden() {
-                    say(msg);
-                } else {
-                    multi.println(msg).ok();
-                }
-                workers[victim] = start(cfg)?;
-                killed = true;
-            }
-        }
         for (i, (h, submitted)) in handles.iter().enumerate() {
             if done[i].is_some() {
                 continue;
             }
             let job = h.fetch().await?;
-            let committed = job
-                .slots
-                .iter()
-                .filter(|s| s.status != SlotStatus::Claimed)
-                .count();
-            let revealed = job
-                .slots
-                .iter()
-                .filter(|s| !s.output_uri.is_empty())
-                .count();
+            if job.state != JobState::Open && !drawn[i] {
+                drawn[i] = true;
+                // The draw, recomputed from public data: seats, backups, and who was skipped.
+                let seats: Vec<String> = job.seats.iter().map(|s| label(&s.node)).collect();
+                let backups: Vec<String> = job.backups.iter().map(label).collect();
+                let mut line = format!(
+                    "  job {} drawn (seed {}…): seats {}  backups {}",
+                    h.id,
+                    &hex::encode(job.seed)[..8],
+                    seats.join(" "),
+                    if backups.is_empty() { "-".into() } else { backups.join(" ") }
+                );
+                if let Ok(p) = skipped_of(&buyer, &market, &h.address, &job).await {
+                    if !p.is_empty() {
+                        let s: Vec<String> =
+                            p.iter().map(|(n, r)| format!("{} ({r:?})", label(n))).collect();
+                        line.push_str(&format!("  skipped {}", s.join(", ")));
+                    }
+                }
+                if args.sybil.is_none() || i < 5 {
+                    note(line);
+                }
+            }
+            if job.reassignments > reassigned_seen[i] {
+                reassigned_seen[i] = job.reassignments;
+                let seats: Vec<String> = job.seats.iter().map(|s| label(&s.node)).collect();
+                note(format!(
+                    "  job {}: commit deadline passed; no-show slashed, seat reassigned to a backup: seats now {}",
+                    h.id,
+                    seats.join(" ")
+                ));
+            }
+            let n = job.seats.len().max(1);
+            let committed = job.seats.iter().filter(|s| s.status != SeatStatus::Assigned).count();
+            let revealed = job.seats.iter().filter(|s| !s.output_uri.is_empty()).count();
             bars[i].set_message(format!(
-                "{:<13} {:<9} claims {}/3 commits {committed}/3 reveals {revealed}/3",
+                "{:<13} {:<9} commits {committed}/{n} reveals {revealed}/{n}",
                 concord_client::Kernel::from_id(job.kernel)
                     .map(|k| k.name())
                     .unwrap_or("?"),
                 format!("{:?}", job.state),
-                job.slots.len()
             ));
             if job.state.is_terminal() {
                 bars[i].finish();
@@ -311,15 +511,29 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
                 let _ = buyer.crank(&market, &h.address, &job).await;
             }
         }
+        // The killed worker comes back once its seat was handed on.
+        if let Some(v) = victim {
+            if !restarted && reassigned_seen[0] > 0 {
+                let (t, g) = workers[v].worker.client_stats().get();
+                retired = (retired.0 + t, retired.1 + g);
+                let mut cfg = workers[v].cfg.clone();
+                cfg.fault = None;
+                note(format!(
+                    "  worker {} restarted from its journal: the seat it missed is gone, its other seats are served",
+                    nodes[v].2
+                ));
+                workers[v] = start(cfg)?;
+                restarted = true;
+            }
+        }
         worker_bar.set_message(
             workers
                 .iter()
-                .enumerate()
-                .map(|(i, w)| {
+                .zip(&nodes)
+                .map(|(w, (_, _, l))| {
                     let m = &w.worker.metrics;
                     format!(
-                        "#{} c{} r{} paid{} slashed{}",
-                        i + 1,
+                        "{l} c{} r{} paid{} slashed{}",
                         Metrics::get(&m.jobs_committed),
                         Metrics::get(&m.jobs_revealed),
                         Metrics::get(&m.jobs_paid),
@@ -337,13 +551,9 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
     let rpc = buyer.rpc();
     let mut rent_paid = 0u64;
     let mut rows = vec![];
-    let node_index = |node: &Pubkey| {
-        workers
-            .iter()
-            .position(|w| market.node_address(&w.worker.operator()) == *node)
-            .map(|i| i + 1)
-    };
-    for ((h, _), r) in handles.iter().zip(&done) {
+    let mut adversary_wins = 0usize;
+    let mut adversary_seats = 0usize;
+    for (((h, _), r), reference) in handles.iter().zip(&done).zip(&references) {
         let (r, latency) = r.as_ref().expect("all done");
         let verified = match r.state {
             JobState::Settled => r.fetch_verified_output(64 << 20).await.is_ok(),
@@ -357,20 +567,18 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
                 &[&buyer_kp],
             )
             .await?;
-        let paid: Vec<usize> = r
-            .job
-            .slots
-            .iter()
-            .filter(|s| s.status == SlotStatus::Paid)
-            .filter_map(|s| node_index(&s.node))
-            .collect();
-        let slashed: Vec<usize> = r
-            .job
-            .slots
-            .iter()
-            .filter(|s| s.status == SlotStatus::Slashed)
-            .filter_map(|s| node_index(&s.node))
-            .collect();
+        let who = |status: SeatStatus| -> Vec<String> {
+            r.job
+                .seats
+                .iter()
+                .filter(|s| s.status == status)
+                .map(|s| label(&s.node))
+                .collect()
+        };
+        let (paid, slashed) = (who(SeatStatus::Paid), who(SeatStatus::Slashed));
+        adversary_seats += r.job.seats.iter().filter(|s| label(&s.node).starts_with('S')).count();
+        let wrong = r.accepted_digest.is_some_and(|a| a != *reference);
+        adversary_wins += usize::from(wrong);
         let fee = if r.state == JobState::Settled {
             r.job.fee
         } else {
@@ -384,8 +592,11 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
             "kernel": concord_client::Kernel::from_id(r.job.kernel).map(|k| k.name()).unwrap_or("?"),
             "state": format!("{:?}", r.state),
             "accepted_digest": r.accepted_digest.map(hex::encode),
+            "correct": r.accepted_digest.map(|a| a == *reference),
             "output_verified": verified,
             "latency_secs": (latency.as_secs_f64() * 10.0).round() / 10.0,
+            "seats": r.job.seats.iter().map(|s| label(&s.node)).collect::<Vec<_>>(),
+            "reassignments": r.job.reassignments,
             "paid": paid,
             "slashed": slashed,
             "fee": format_amount(fee, d),
@@ -393,8 +604,7 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         }));
     }
     for w in &workers {
-        let kp_path = &w.cfg.keypair;
-        let kp = read_keypair_file(kp_path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let kp = kp_of(&w.cfg.keypair)?;
         let node = buyer.node(&market.node_address(&kp.pubkey())).await?;
         if node.earnings > 0 {
             let c = ConcordClient::new(net.url.clone(), kp.insecure_clone());
@@ -428,8 +638,28 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
     let txs = buyer_tx + worker_tx + setup_tx + retired.0;
     let sigs = buyer_sigs + worker_sigs + setup_tx + retired.1;
     let m = buyer.market(&market_key).await?;
+    let sybil = args.sybil.map(|f| {
+        let jobs = handles.len();
+        let rate = adversary_wins as f64 / jobs as f64;
+        // 95 % Wilson interval of the measured rate.
+        let (n, z) = (jobs as f64, 1.96f64);
+        let centre = (rate + z * z / (2.0 * n)) / (1.0 + z * z / n);
+        let half = z * (rate * (1.0 - rate) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
+        json!({
+            "stake_fraction": f,
+            "identities": sybils,
+            "jobs": jobs,
+            "adversary_quorums": adversary_wins,
+            "measured_rate": rate,
+            "rate_95ci": [(centre - half).max(0.0), (centre + half).min(1.0)],
+            "binomial_prediction": binomial_tail(3, f, 2),
+            "adversary_mean_seats": adversary_seats as f64 / jobs as f64,
+        })
+    });
     let summary = json!({
+        "market": market_key.to_string(),
         "jobs": rows,
+        "sybil": sybil,
         "transactions": txs,
         "signatures": sigs,
         "fees_lamports": sigs * 5_000,
@@ -440,19 +670,37 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         "conservation_holds": vault == expected,
         "workers": args.workers,
         "dishonest": args.dishonest,
-        "worker_killed_and_restarted": killed,
+        "worker_killed_and_restarted": restarted,
         "elapsed_secs": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
     });
     out.emit(summary.clone(), || {
-        let mut s = String::from("\n job  kernel         state    latency  paid      slashed  fee     refund  output   digest\n");
-        for r in &rows {
-            let list = |v: &serde_json::Value| v.as_array().map(|a| a.iter().map(|x| format!("#{x}")).collect::<Vec<_>>().join(",")).unwrap_or_default();
+        let mut s = String::new();
+        if args.sybil.is_none() || rows.len() <= 10 {
+            s.push_str("\n job  kernel         state    latency  seats        paid         slashed  fee     refund  output\n");
+            for r in &rows {
+                let list = |v: &serde_json::Value| v.as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default();
+                s.push_str(&format!(
+                    " {:>3}  {:<13}  {:<8} {:>6.1}s  {:<12} {:<12} {:<8} {:<7} {:<7} {}\n",
+                    r["job"], r["kernel"].as_str().unwrap_or(""), r["state"].as_str().unwrap_or(""), r["latency_secs"].as_f64().unwrap_or(0.0),
+                    list(&r["seats"]), list(&r["paid"]), list(&r["slashed"]), r["fee"].as_str().unwrap_or(""), r["refund"].as_str().unwrap_or(""),
+                    if r["output_verified"] == true { "verified" } else { "-" },
+                ));
+            }
+        }
+        if let Some(sy) = &sybil {
             s.push_str(&format!(
-                " {:>3}  {:<13}  {:<8} {:>6.1}s  {:<9} {:<8} {:<7} {:<7} {:<8} {}\n",
-                r["job"], r["kernel"].as_str().unwrap_or(""), r["state"].as_str().unwrap_or(""), r["latency_secs"].as_f64().unwrap_or(0.0),
-                list(&r["paid"]), list(&r["slashed"]), r["fee"].as_str().unwrap_or(""), r["refund"].as_str().unwrap_or(""),
-                if r["output_verified"] == true { "verified" } else { "-" },
-                r["accepted_digest"].as_str().map(|d| format!("{}…", &d[..16])).unwrap_or_else(|| "-".into()),
+                "\n Sybil adversary: {:.0} % of stake over {} identities, {} jobs of N = 3, Q = 2\n   it reached a quorum on garbage in {} jobs: measured {:.1} % (95 % CI {:.1}–{:.1} %) vs P[Bin(3, {:.2}) ≥ 2] = {:.1} %\n   mean adversary seats per job {:.2} (stake share × 3 = {:.2}); outvoted, its identities were slashed\n",
+                sy["stake_fraction"].as_f64().unwrap_or(0.0) * 100.0,
+                sy["identities"],
+                sy["jobs"],
+                sy["adversary_quorums"],
+                sy["measured_rate"].as_f64().unwrap_or(0.0) * 100.0,
+                sy["rate_95ci"][0].as_f64().unwrap_or(0.0) * 100.0,
+                sy["rate_95ci"][1].as_f64().unwrap_or(0.0) * 100.0,
+                sy["stake_fraction"].as_f64().unwrap_or(0.0),
+                sy["binomial_prediction"].as_f64().unwrap_or(0.0) * 100.0,
+                sy["adversary_mean_seats"].as_f64().unwrap_or(0.0),
+                sy["stake_fraction"].as_f64().unwrap_or(0.0) * 3.0,
             ));
         }
         s.push_str(&format!(
@@ -460,7 +708,7 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
             sigs * 5_000,
             rent_paid,
             format_amount(m.state.treasury, d),
-            if args.dishonest > 0 { " + slashed collateral" } else { "" },
+            if args.dishonest > 0 || args.kill_worker || args.sybil.is_some() { " + slashed collateral" } else { "" },
             format_amount(vault, d),
             if vault == expected { "holds ✓" } else { "VIOLATED ✗" },
             started.elapsed().as_secs_f64()
@@ -471,4 +719,20 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         bail!("conservation invariant violated: vault {vault} != {expected}");
     }
     Ok(())
+}
+
+/// Who a drawn job's draw skipped, and why, recomputed from the pool as it is now (the pool may
+/// have moved on since; the program's SkippedNode events are the record).
+async fn skipped_of(
+    client: &ConcordClient,
+    market: &concord_client::MarketInfo,
+    address: &Pubkey,
+    job: &concord::state::Job,
+) -> Result<Vec<(Pubkey, concord::draw::Skip)>> {
+    let mut open = job.clone();
+    open.state = JobState::Open;
+    open.seats.clear();
+    open.backups.clear();
+    let p = client.preview_draw(market, address, &open).await?;
+    Ok(p.skipped)
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use concord::state::{Job, JobState, SlotStatus};
+use concord::state::{Job, JobState, SeatStatus};
 use concord::Requirements;
 use concord_client::amount::{format_amount, parse_amount};
 use concord_client::job::result_of;
@@ -21,13 +21,16 @@ use crate::{report, tx, view, App};
 pub enum JobCmd {
     /// Submit a job: kernel, parameters, input, N, Q and reward; escrows reward × N + fee
     Submit(SubmitArgs),
+    /// How many nodes (and how much stake) a job would be drawn from at a reward, and the
+    /// reward needed for a target number of eligible nodes
+    Quote(QuoteArgs),
     /// Show a job (address, or id in the market)
     Show { job: String },
     /// List the market's jobs, newest first
     List {
-        /// Only jobs in this state (open, running, revealing, settled, failed, expired, cancelled)
-        #[arg(long)]
-        state: Option<String>,
+        /// Only jobs in this state
+        #[arg(long, value_enum)]
+        state: Option<StateArg>,
         #[arg(long, default_value_t = 50)]
         limit: u64,
     },
@@ -38,7 +41,8 @@ pub enum JobCmd {
         #[arg(long, default_value_t = 3600)]
         timeout: u64,
     },
-    /// Cancel an open job nobody has claimed (full refund)
+    /// Cancel a job in its creation slot (full refund); later it is drawn, or expires with a
+    /// full refund after its draw horizon
     Cancel { job: String },
     /// Close a finished job: its rent (and any undelivered refund) back to the buyer
     Close { job: String },
@@ -54,11 +58,95 @@ pub enum JobCmd {
     },
 }
 
+fn parse_kernel(s: &str) -> Result<Kernel, String> {
+    s.parse::<Kernel>().map_err(|e| e.to_string())
+}
+
+/// A job state, as `--state` takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StateArg {
+    Open,
+    Assigned,
+    Revealing,
+    Settled,
+    Failed,
+    Expired,
+    Cancelled,
+}
+
+impl StateArg {
+    fn matches(self, s: JobState) -> bool {
+        matches!(
+            (self, s),
+            (StateArg::Open, JobState::Open)
+                | (StateArg::Assigned, JobState::Assigned)
+                | (StateArg::Revealing, JobState::Revealing)
+                | (StateArg::Settled, JobState::Settled)
+                | (StateArg::Failed, JobState::Failed)
+                | (StateArg::Expired, JobState::Expired)
+                | (StateArg::Cancelled, JobState::Cancelled)
+        )
+    }
+}
+
+/// What a node must offer to be drawn.
+#[derive(clap::Args)]
+pub struct RequirementArgs {
+    /// Minimum GPU memory in MiB
+    #[arg(long, default_value_t = 0)]
+    min_vram_mib: u32,
+    /// Minimum CUDA compute capability, e.g. 8.0
+    #[arg(long, default_value = "0.0")]
+    min_compute_capability: String,
+    /// Allowed backends: cuda, cpu or cuda,cpu
+    #[arg(long, default_value = "cuda,cpu")]
+    backends: String,
+    /// Minimum number of jobs a node agreed with the quorum in
+    #[arg(long, default_value_t = 0)]
+    min_agreed: u32,
+    /// Largest share of faults (dissents and misses) in a node's record, in basis points
+    #[arg(long, default_value_t = 10_000)]
+    max_fault_bps: u16,
+}
+
+impl RequirementArgs {
+    fn requirements(&self) -> Result<Requirements> {
+        if self.max_fault_bps > 10_000 {
+            bail!("--max-fault-bps is at most 10000 (100 %)");
+        }
+        Ok(Requirements {
+            min_vram_mib: self.min_vram_mib,
+            min_compute_capability: parse_cc(&self.min_compute_capability)?,
+            backends: parse_backends(&self.backends)?,
+            min_agreed: self.min_agreed,
+            max_fault_bps: self.max_fault_bps,
+        })
+    }
+}
+
+#[derive(clap::Args)]
+pub struct QuoteArgs {
+    /// Kernel from the catalogue: matmul_f32, matmul_i8, mlp_f32, mandelbrot, sha256_batch
+    #[arg(long, value_parser = parse_kernel)]
+    kernel: Kernel,
+    /// Kernel parameters as key=value,... (e.g. m=64,n=64,k=64)
+    #[arg(long, default_value = "")]
+    params: String,
+    /// Reward per worker to quote, in tokens
+    #[arg(long)]
+    reward: Option<String>,
+    /// Also compute the reward needed for this many eligible nodes
+    #[arg(long)]
+    target_nodes: Option<u32>,
+    #[command(flatten)]
+    requirements: RequirementArgs,
+}
+
 #[derive(clap::Args)]
 pub struct SubmitArgs {
     /// Kernel from the catalogue: matmul_f32, matmul_i8, mlp_f32, mandelbrot, sha256_batch
-    #[arg(long)]
-    kernel: String,
+    #[arg(long, value_parser = parse_kernel)]
+    kernel: Kernel,
     /// Kernel parameters as key=value,... (e.g. m=64,n=64,k=64)
     #[arg(long, default_value = "")]
     params: String,
@@ -80,18 +168,12 @@ pub struct SubmitArgs {
     /// Quorum Q (N/2 < Q ≤ N)
     #[arg(short = 'q', long, default_value_t = 2)]
     quorum: u8,
-    /// Reward per agreeing worker, in tokens (e.g. 1.5)
+    /// Reward per agreeing worker, in tokens (e.g. 1.5): the most paid per seat; nodes whose
+    /// ask is above the price it makes are not drawn
     #[arg(long)]
     reward: String,
-    /// Minimum GPU memory in MiB
-    #[arg(long, default_value_t = 0)]
-    min_vram_mib: u32,
-    /// Minimum CUDA compute capability, e.g. 8.0
-    #[arg(long, default_value = "0.0")]
-    min_compute_capability: String,
-    /// Allowed backends: cuda, cpu or cuda,cpu
-    #[arg(long, default_value = "cuda,cpu")]
-    backends: String,
+    #[command(flatten)]
+    requirements: RequirementArgs,
     /// Wait for the result with live progress
     #[arg(long)]
     wait: bool,
@@ -196,13 +278,26 @@ pub async fn run(app: &App, cmd: JobCmd) -> Result<()> {
     let d = m.state.mint_decimals;
     match cmd {
         JobCmd::Submit(args) => submit(app, &m, args).await?,
+        JobCmd::Quote(args) => quote(app, &m, args).await?,
         JobCmd::Show { job } => {
             let (address, j) = resolve_job(app, &m, &job).await?;
-            let v = view::job_json(&address, &j, d);
+            let mut v = view::job_json(&address, &j, d);
+            if j.state == JobState::Open {
+                // Not drawn yet: the committee the draw will pick, with who is skipped and why.
+                v["draw_preview"] = match app.client.preview_draw(&m, &address, &j).await {
+                    Ok(p) => json!({
+                        "seats": p.seats.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                        "backups": p.backups.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                        "skipped": p.skipped.iter().map(|(n, r)| format!("{n}: {r:?}")).collect::<Vec<_>>(),
+                        "staffed": p.is_staffed(j.replication),
+                    }),
+                    Err(e) => json!(e.to_string()),
+                };
+            }
             app.out.emit(v.clone(), || view::human("Job", &v));
         }
         JobCmd::List { state, limit } => {
-            let wanted = state.map(|s| s.to_lowercase());
+            let wanted = state;
             let end = m.state.next_job_id;
             let start = end.saturating_sub(limit.max(1) * 4);
             let mut rows = vec![];
@@ -214,10 +309,7 @@ pub async fn run(app: &App, cmd: JobCmd) -> Result<()> {
                 .rev()
             {
                 let Some(j) = job else { continue };
-                if wanted
-                    .as_ref()
-                    .is_some_and(|w| *w != format!("{:?}", j.state).to_lowercase())
-                {
+                if wanted.is_some_and(|w| !w.matches(j.state)) {
                     continue;
                 }
                 rows.push((id, address, j));
@@ -266,8 +358,16 @@ pub async fn run(app: &App, cmd: JobCmd) -> Result<()> {
             if j.buyer != buyer {
                 bail!("job {job} belongs to {}, not to {buyer}", j.buyer);
             }
-            if j.state != JobState::Open || !j.slots.is_empty() {
-                bail!("only an open job without claims can be cancelled (this one is {:?} with {} claim(s))", j.state, j.slots.len());
+            if j.state != JobState::Open {
+                bail!("only an undrawn job can be cancelled (this one is {:?})", j.state);
+            }
+            if app.client.slot().await? != j.created_slot {
+                bail!(
+                    "job {job} was created in slot {}: it can be cancelled only in that slot (its \
+                     draw is public now); it is drawn, or expires with a full refund after slot {}",
+                    j.created_slot,
+                    j.created_slot + j.draw_horizon_slots
+                );
             }
             let (dest, mut ixs) = crate::market::destination(app, &m, &buyer, None);
             ixs.push(ix::cancel_job(&m, &address, &buyer, &dest));
@@ -337,19 +437,51 @@ pub async fn run(app: &App, cmd: JobCmd) -> Result<()> {
     Ok(())
 }
 
+async fn quote(app: &App, m: &MarketInfo, args: QuoteArgs) -> Result<()> {
+    let params = KernelParams::parse(args.kernel, &args.params)?;
+    let requirements = args.requirements.requirements()?;
+    let d = m.state.mint_decimals;
+    let pool = app.client.pool(m).await?;
+    let slot = app.client.slot().await?;
+    let encoded = params.encode();
+    let id = args.kernel.id();
+    let mut v = json!({
+        "kernel": args.kernel.name(),
+        "work_units": concord::pricing::work_units(id, &encoded),
+    });
+    if let Some(r) = &args.reward {
+        let reward = parse_amount(r, d)?;
+        let q = concord_client::draw::quote(&pool, slot, &m.state.params, id, &encoded, &requirements, reward)
+            .context("the kernel parameters describe no work")?;
+        v["reward"] = json!(format_amount(reward, d));
+        v["price_per_1e9_work_units"] = json!(format_amount(q.price, d));
+        v["collateral_per_seat"] = json!(format_amount(q.collateral, d));
+        v["eligible_nodes"] = json!(q.eligible_nodes);
+        v["eligible_stake"] = json!(format_amount(q.eligible_stake, d));
+        v["pool_nodes"] = json!(q.pool_nodes);
+        v["pool_stake"] = json!(format_amount(q.pool_stake, d));
+    }
+    if let Some(target) = args.target_nodes {
+        let r = concord_client::draw::reward_for_target(&pool, slot, &m.state.params, id, &encoded, &requirements, target);
+        v["target_nodes"] = json!(target);
+        v["reward_for_target"] = json!(r.map(|r| format_amount(r, d)));
+    }
+    if args.reward.is_none() && args.target_nodes.is_none() {
+        bail!("give --reward to quote it, --target-nodes to find the reward for that many nodes, or both");
+    }
+    app.out.emit(v.clone(), || view::human("Quote", &v));
+    Ok(())
+}
+
 async fn submit(app: &App, m: &MarketInfo, args: SubmitArgs) -> Result<()> {
-    let kernel: Kernel = args.kernel.parse()?;
+    let kernel = args.kernel;
     let params = KernelParams::parse(kernel, &args.params)?;
     let (input_uri, input_digest) = input_of(&args, &params).await?;
     let spec = JobSpec {
         params,
         input_uri,
         input_digest,
-        requirements: Requirements {
-            min_vram_mib: args.min_vram_mib,
-            min_compute_capability: parse_cc(&args.min_compute_capability)?,
-            backends: parse_backends(&args.backends)?,
-        },
+        requirements: args.requirements.requirements()?,
         replication: args.replication,
         quorum: args.quorum,
         reward_per_worker: parse_amount(&args.reward, m.state.mint_decimals)?,
@@ -369,7 +501,8 @@ async fn submit(app: &App, m: &MarketInfo, args: SubmitArgs) -> Result<()> {
     let mut market = m.clone();
     for attempt in 0..3 {
         let id = market.state.next_job_id;
-        let ix = ix::create_job(&market, id, &buyer, &buyer_token, spec.create_args());
+        let create = spec.create_args(market.state.params.fee_bps);
+        let ix = ix::create_job(&market, id, &buyer, &buyer_token, create);
         match app.sender.run(&app.out, vec![ix], &[&app.identity]).await {
             Ok(tx::Sent::SignedOnly) => return Ok(()),
             Ok(tx::Sent::Confirmed(signature)) => {
@@ -404,9 +537,9 @@ async fn submit(app: &App, m: &MarketInfo, args: SubmitArgs) -> Result<()> {
             }
             Err(e)
                 if attempt < 2
-                    && e.downcast_ref::<concord_client::ClientError>()
-                        .and_then(|c| c.program_error_name())
-                        == Some("ConstraintSeeds") =>
+                    && e.downcast_ref::<concord_client::ClientError>().is_some_and(|c| {
+                        c.is_anchor(concord_client::error::AnchorError::ConstraintSeeds)
+                    }) =>
             {
                 market = app.client.market(&m.address).await?;
             }
@@ -418,23 +551,22 @@ async fn submit(app: &App, m: &MarketInfo, args: SubmitArgs) -> Result<()> {
 
 fn progress_line(j: &Job) -> String {
     let n = j.replication as usize;
-    let committed = j
-        .slots
-        .iter()
-        .filter(|s| s.status != SlotStatus::Claimed)
-        .count();
-    let revealed = j
-        .slots
-        .iter()
-        .filter(|s| {
-            matches!(s.status, SlotStatus::Revealed | SlotStatus::Paid)
-                || (!s.output_uri.is_empty())
-        })
-        .count();
+    let count = |f: fn(SeatStatus) -> bool| j.seats.iter().filter(|s| f(s.status)).count();
+    let committed = count(|s| s != SeatStatus::Assigned);
+    let revealed = count(|s| matches!(s, SeatStatus::Revealed | SeatStatus::Paid));
+    let drawn = if j.state == JobState::Open {
+        "not drawn yet".to_string()
+    } else {
+        format!("drawn (seed {}…)", &hex::encode(j.seed)[..8])
+    };
+    let reassigned = if j.reassignments > 0 {
+        format!("  reassigned {}×", j.reassignments)
+    } else {
+        String::new()
+    };
     format!(
-        "{:<9} claims {}/{n}  commits {committed}/{n}  reveals {revealed}/{n}",
-        format!("{:?}", j.state),
-        j.slots.len()
+        "{:<9} {drawn}  commits {committed}/{n}  reveals {revealed}/{n}{reassigned}",
+        format!("{:?}", j.state)
     )
 }
 
@@ -472,8 +604,10 @@ async fn wait(app: &App, handle: &JobHandle, timeout: Duration) -> Result<()> {
         "accepted_digest": r.accepted_digest.map(hex::encode),
         "output_uris": r.output_uris,
         "failure": r.failure,
-        "paid": r.job.slots.iter().filter(|s| s.status == SlotStatus::Paid).map(|s| s.node.to_string()).collect::<Vec<_>>(),
-        "slashed": r.job.slots.iter().filter(|s| s.status == SlotStatus::Slashed).map(|s| s.node.to_string()).collect::<Vec<_>>(),
+        "seats": r.job.seats.iter().map(|s| s.node.to_string()).collect::<Vec<_>>(),
+        "reassignments": r.job.reassignments,
+        "paid": r.job.seats.iter().filter(|s| s.status == SeatStatus::Paid).map(|s| s.node.to_string()).collect::<Vec<_>>(),
+        "slashed": r.job.seats.iter().filter(|s| s.status == SeatStatus::Slashed).map(|s| s.node.to_string()).collect::<Vec<_>>(),
         "fee": format_amount(if r.state == JobState::Settled { r.job.fee } else { 0 }, d),
     });
     app.out.emit(v.clone(), || view::human("Job finished", &v));

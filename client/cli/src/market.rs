@@ -30,7 +30,7 @@ pub enum MarketCmd {
         #[command(flatten)]
         params: ParamArgs,
     },
-    /// Stop new jobs, claims and registrations (exits always stay open)
+    /// Stop new jobs, draws and registrations (exits always stay open)
     Pause,
     /// Resume the market
     Unpause,
@@ -51,12 +51,20 @@ pub struct ParamArgs {
     /// Minimum stake, in tokens [create default: 100]
     #[arg(long)]
     min_stake: Option<String>,
-    /// Collateral locked per slot, in tokens [create default: 20]
+    /// Floor of the collateral a seat locks, in tokens [create default: 20]
     #[arg(long)]
-    collateral: Option<String>,
-    /// Claim window in seconds [create default: 600]
+    min_collateral: Option<String>,
+    /// Collateral a seat locks as basis points of the reward per worker (≤ 50000)
+    /// [create default: 10000, i.e. 100 %]
     #[arg(long)]
-    claim_window: Option<i64>,
+    collateral_bps: Option<u32>,
+    /// Slots within which a job must be drawn, also the pool's epoch (2..=512; fixed at
+    /// creation) [create default: 64]
+    #[arg(long)]
+    draw_horizon_slots: Option<u64>,
+    /// Reassignment rounds at the commit deadline (≤ 3) [create default: 1]
+    #[arg(long)]
+    max_reassignments: Option<u8>,
     /// Execution window in seconds [create default: 900]
     #[arg(long)]
     execution_window: Option<i64>,
@@ -79,11 +87,13 @@ impl ParamArgs {
                 Some(a) => parse_amount(a, decimals)?,
                 None => base.min_stake,
             },
-            collateral_per_slot: match &self.collateral {
+            min_collateral: match &self.min_collateral {
                 Some(a) => parse_amount(a, decimals)?,
-                None => base.collateral_per_slot,
+                None => base.min_collateral,
             },
-            claim_window: self.claim_window.unwrap_or(base.claim_window),
+            collateral_bps: self.collateral_bps.unwrap_or(base.collateral_bps),
+            draw_horizon_slots: self.draw_horizon_slots.unwrap_or(base.draw_horizon_slots),
+            max_reassignments: self.max_reassignments.unwrap_or(base.max_reassignments),
             execution_window: self.execution_window.unwrap_or(base.execution_window),
             reveal_window: self.reveal_window.unwrap_or(base.reveal_window),
             unbonding_period: self.unbonding_period.unwrap_or(base.unbonding_period),
@@ -106,11 +116,22 @@ fn check_params(p: &MarketParams) -> Result<()> {
     if !(1..=MAX_REPLICATION).contains(&p.max_replication) {
         bail!("--max-replication must be between 1 and {MAX_REPLICATION}");
     }
-    if p.collateral_per_slot == 0 || p.collateral_per_slot > p.min_stake {
-        bail!("--collateral must be positive and no greater than --min-stake");
+    if p.min_collateral == 0 || p.min_collateral > p.min_stake {
+        bail!("--min-collateral must be positive and no greater than --min-stake");
+    }
+    if p.collateral_bps > MAX_COLLATERAL_BPS {
+        bail!("--collateral-bps {} is above the maximum of {MAX_COLLATERAL_BPS}", p.collateral_bps);
+    }
+    if !(MIN_DRAW_HORIZON_SLOTS..=MAX_DRAW_HORIZON_SLOTS).contains(&p.draw_horizon_slots) {
+        bail!(
+            "--draw-horizon-slots must be between {MIN_DRAW_HORIZON_SLOTS} and \
+             {MAX_DRAW_HORIZON_SLOTS} (SlotHashes keeps 512 slots)"
+        );
+    }
+    if p.max_reassignments > MAX_REASSIGNMENTS {
+        bail!("--max-reassignments must be at most {MAX_REASSIGNMENTS}");
     }
     for (name, w) in [
-        ("--claim-window", p.claim_window),
         ("--execution-window", p.execution_window),
         ("--reveal-window", p.reveal_window),
         ("--unbonding-period", p.unbonding_period),
@@ -127,12 +148,14 @@ fn create_defaults(decimals: u8) -> MarketParams {
     MarketParams {
         fee_bps: 250,
         min_stake: 100 * unit,
-        collateral_per_slot: 20 * unit,
-        claim_window: 600,
+        min_collateral: 20 * unit,
+        collateral_bps: 10_000,
         execution_window: 900,
         reveal_window: 300,
         unbonding_period: 86_400,
         max_replication: 7,
+        draw_horizon_slots: 64,
+        max_reassignments: 1,
     }
 }
 
@@ -159,19 +182,33 @@ pub async fn run(app: &App, cmd: MarketCmd) -> Result<()> {
             if app.client.account(&market).await?.is_some() {
                 bail!("market {market_id} of {authority} already exists at {market}; pick another --market-id");
             }
-            let ixs = vec![ix::create_market(
-                &authority,
-                market_id,
-                &mint,
-                &token_program,
-                params,
-            )];
-            let sent = app.sender.run(&app.out, ixs, &[&app.identity]).await?;
+            // The pool is a fresh account (larger than a program may allocate): its one-off
+            // keypair signs its creation and is not needed afterwards.
+            let pool = solana_sdk::signature::Keypair::new();
+            let pool_key = solana_sdk::signature::Signer::pubkey(&pool);
+            let rent = app
+                .client
+                .rpc()
+                .get_minimum_balance_for_rent_exemption(concord::state::Pool::SIZE)
+                .await?;
+            let ixs = vec![
+                ix::create_pool_account(&authority, &pool_key, rent),
+                ix::create_market(&authority, market_id, &mint, &token_program, &pool_key, params),
+            ];
+            let pool_signer = crate::config::SignerSource::Keypair(pool);
+            let sent = app
+                .sender
+                .run(&app.out, ixs, &[&app.identity, &pool_signer])
+                .await?;
             report(
                 app,
                 sent,
                 "market created",
-                json!({"market": market.to_string(), "vault": pda::vault_address(&market).to_string()}),
+                json!({
+                    "market": market.to_string(),
+                    "vault": pda::vault_address(&market).to_string(),
+                    "pool": pool_key.to_string(),
+                }),
             );
         }
         MarketCmd::Show => {

@@ -17,13 +17,17 @@ use crate::{report, view, App};
 
 #[derive(Subcommand)]
 pub enum NodeCmd {
-    /// Register the -k wallet's node with its hardware and an initial stake
+    /// Register the -k wallet's node with its hardware, an initial stake and its ask; it enters
+    /// the draw from the pool's next epoch
     Register {
         #[command(flatten)]
         spec: SpecArgs,
         /// Initial stake, in tokens
         #[arg(long, default_value = "0")]
         stake: String,
+        /// Lowest price accepted, in tokens per 10^9 work units
+        #[arg(long, default_value = "0")]
+        ask: String,
     },
     /// Replace the node's hardware spec
     Update {
@@ -32,7 +36,15 @@ pub enum NodeCmd {
     },
     /// Add stake, in tokens
     Stake { amount: String },
-    /// Start unbonding: no new claims; stake withdrawable after the unbonding period
+    /// Set the lowest price the node accepts, in tokens per 10^9 work units (jobs paying less
+    /// skip the node in their draw)
+    SetAsk { ask: String },
+    /// Put the node into the draw (`on`) or take it out (`off`) without unbonding
+    Available {
+        #[arg(value_enum)]
+        switch: Switch,
+    },
+    /// Start unbonding: out of the draw; stake withdrawable after the unbonding period
     Unbond,
     /// Withdraw stake after unbonding (amount in tokens, or "all")
     WithdrawStake {
@@ -48,8 +60,15 @@ pub enum NodeCmd {
     },
     /// Show a node (default: the -k wallet's)
     Show { operator: Option<Pubkey> },
-    /// List nodes holding slots in this market's unclosed jobs (and the -k wallet's node)
+    /// List the nodes in the market's draw (its pool), and the -k wallet's node
     List,
+}
+
+/// `on` or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Args)]
@@ -104,9 +123,10 @@ pub async fn run(app: &App, cmd: NodeCmd) -> Result<()> {
     let d = m.state.mint_decimals;
     let operator = app.identity_key();
     match cmd {
-        NodeCmd::Register { spec, stake } => {
+        NodeCmd::Register { spec, stake, ask } => {
             let spec = spec.spec()?;
             let stake = parse_amount(&stake, d)?;
+            let ask = parse_amount(&ask, d)?;
             let node = m.node_address(&operator);
             if app.client.account(&node).await?.is_some() {
                 bail!("{operator} already has a node in this market ({node}); use `concord node update`");
@@ -132,14 +152,14 @@ pub async fn run(app: &App, cmd: NodeCmd) -> Result<()> {
                     &m.mint(),
                     &m.token_program(),
                 ),
-                ix::register_node(&m, &operator, &token, spec, stake),
+                ix::register_node(&m, &operator, &token, spec, stake, ask),
             ];
             let sent = app.sender.run(&app.out, ixs, &[&app.identity]).await?;
             report(
                 app,
                 sent,
-                "node registered",
-                json!({"node": node.to_string(), "stake": format_amount(stake, d)}),
+                "node registered (drawable by jobs created from the pool's next epoch on)",
+                json!({"node": node.to_string(), "stake": format_amount(stake, d), "ask": format_amount(ask, d)}),
             );
         }
         NodeCmd::Update { spec } => {
@@ -184,6 +204,37 @@ pub async fn run(app: &App, cmd: NodeCmd) -> Result<()> {
                 json!({"node": node.to_string(), "stake": format_amount(n.stake + raw, d)}),
             );
         }
+        NodeCmd::SetAsk { ask } => {
+            let (node, _) = own_node(app, &m).await?;
+            let raw = parse_amount(&ask, d)?;
+            let sent = app
+                .sender
+                .run(&app.out, vec![ix::set_ask(&m, &operator, raw)], &[&app.identity])
+                .await?;
+            report(
+                app,
+                sent,
+                "ask set",
+                json!({"node": node.to_string(), "ask_per_1e9_work_units": format_amount(raw, d)}),
+            );
+        }
+        NodeCmd::Available { switch } => {
+            let (node, n) = own_node(app, &m).await?;
+            let on = switch == Switch::On;
+            if on && !n.is_active() {
+                bail!("the node is unbonding: it cannot enter the draw again");
+            }
+            let sent = app
+                .sender
+                .run(&app.out, vec![ix::set_available(&m, &operator, on)], &[&app.identity])
+                .await?;
+            report(
+                app,
+                sent,
+                if on { "node available: in the draw from the pool's next epoch" } else { "node out of the draw (seats it holds must still be served)" },
+                json!({"node": node.to_string(), "available": on}),
+            );
+        }
         NodeCmd::Unbond => {
             let (node, n) = own_node(app, &m).await?;
             if !n.is_active() {
@@ -220,10 +271,10 @@ pub async fn run(app: &App, cmd: NodeCmd) -> Result<()> {
                     }
                 }
             }
-            if n.active_slots > 0 {
+            if n.active_seats > 0 {
                 bail!(
-                    "the node still holds {} slot(s); wait until their jobs settle",
-                    n.active_slots
+                    "the node still holds {} seat(s); wait until their jobs settle",
+                    n.active_seats
                 );
             }
             if raw == 0 || raw > n.stake {
@@ -277,17 +328,15 @@ pub async fn run(app: &App, cmd: NodeCmd) -> Result<()> {
             app.out.emit(v.clone(), || view::human("Node", &v));
         }
         NodeCmd::List => {
-            // No getProgramAccounts: nodes are found through the slots of the market's jobs.
-            let mut seen = BTreeSet::new();
+            // The pool indexes every node in the draw; the -k wallet's node is added.
+            let pool = app.client.pool(&m).await?;
+            let mut seen: BTreeSet<Pubkey> = pool
+                .entries
+                .iter()
+                .filter(|e| e.is_live())
+                .map(|e| e.node)
+                .collect();
             seen.insert(m.node_address(&operator));
-            for chunk_start in (0..m.state.next_job_id).step_by(100) {
-                let end = (chunk_start + 100).min(m.state.next_job_id);
-                for (_, _, job) in app.client.jobs(&m.address, chunk_start..end).await? {
-                    for s in job.iter().flat_map(|j| j.slots.iter()) {
-                        seen.insert(s.node);
-                    }
-                }
-            }
             let addrs: Vec<Pubkey> = seen.into_iter().collect();
             let nodes = app
                 .client
@@ -300,16 +349,17 @@ pub async fn run(app: &App, cmd: NodeCmd) -> Result<()> {
                 .collect();
             app.out.emit(json!(list), || {
                 let mut s = format!(
-                    "{:<44} {:<24} {:>12} {:>12} {:>6} {:>6}\n",
-                    "node", "gpu", "stake", "earnings", "agreed", "missed"
+                    "{:<44} {:<24} {:>12} {:>10} {:>6} {:>6} {:>6}\n",
+                    "node", "gpu", "stake", "ask", "draw", "agreed", "missed"
                 );
                 for v in &list {
                     s.push_str(&format!(
-                        "{:<44} {:<24} {:>12} {:>12} {:>6} {:>6}\n",
+                        "{:<44} {:<24} {:>12} {:>10} {:>6} {:>6} {:>6}\n",
                         v["address"].as_str().unwrap_or_default(),
                         v["gpu_model"].as_str().unwrap_or_default(),
                         v["stake"].as_str().unwrap_or_default(),
-                        v["earnings"].as_str().unwrap_or_default(),
+                        v["ask"].as_str().unwrap_or_default(),
+                        if v["in_draw"] == true { "in" } else { "out" },
                         v["agreed"],
                         v["missed"]
                     ));

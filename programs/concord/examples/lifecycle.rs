@@ -1,6 +1,7 @@
 //! A whole Concord job, end to end, in the real Solana runtime (solana-program-test with the
-//! native program and the real SPL Token program): market, three staked GPU nodes, a buyer's job
-//! with N = 3 and Q = 2, commit-reveal with one dishonest node, settlement by quorum, withdrawals.
+//! native program and the real SPL Token program): market, five staked GPU nodes, a buyer's job
+//! with N = 3 and Q = 2, the stake-weighted draw of its committee, commit-reveal with one
+//! dishonest seat, settlement by quorum in the last reveal, withdrawals.
 //! Every balance printed is read back from the chain, and the conservation invariant is checked
 //! after every transaction.
 //!
@@ -29,21 +30,26 @@ async fn main() {
         env.mint, env.vault
     );
     println!(
-        "  fee {} bps, min stake {}, collateral/slot {}, windows claim {}s / execution {}s / reveal {}s",
+        "  fee {} bps, min stake {}, collateral/seat max({}, {} % of the reward), windows execution {}s / reveal {}s, draw horizon {} slots",
         p.fee_bps,
         tokens(p.min_stake),
-        tokens(p.collateral_per_slot),
-        p.claim_window,
+        tokens(p.min_collateral),
+        p.collateral_bps / 100,
         p.execution_window,
-        p.reveal_window
+        p.reveal_window,
+        p.draw_horizon_slots
     );
 
     let buyer = env.user(1_000 * UNIT).await;
-    let mut ops = vec![];
-    for i in 0..3 {
-        let op = env.operator(200 * UNIT, 0).await;
+    let ops = env.operators(5, 200 * UNIT).await;
+    let name = |node: &anchor_lang::prelude::Pubkey| {
+        ops.iter()
+            .position(|o| o.node == *node)
+            .map(|i| format!("node {i}"))
+            .unwrap_or_default()
+    };
+    for (i, op) in ops.iter().enumerate() {
         println!("node {i}   {} staked {}", op.node, tokens(200 * UNIT));
-        ops.push(op);
     }
 
     let reward = 10 * UNIT;
@@ -57,33 +63,39 @@ async fn main() {
         tokens(j.fee),
         tokens(j.escrow)
     );
-    for (i, op) in ops.iter().enumerate() {
-        env.claim(op, job).await.expect("claim");
-        println!(
-            "  node {i} claims a slot (locks {})",
-            tokens(p.collateral_per_slot)
-        );
-    }
-    println!("  state: {:?}", env.job(job).await.state);
+    // The draw: seeded by the hash of the job's slot, which nobody knew at creation.
+    env.warp(1).await;
+    let preview = env.preview(job).await;
+    let seats: Vec<String> = preview.seats.iter().map(name).collect();
+    let backups: Vec<String> = preview.backups.iter().map(name).collect();
+    println!(
+        "  draw (seed {}…): seats {}, backups {}",
+        hex(&preview.seed[..4]),
+        seats.join(", "),
+        backups.join(", ")
+    );
 
     let honest = digest(0x11);
     let wrong = digest(0xee);
-    for (i, op) in ops.iter().enumerate() {
+    for (i, node) in preview.seats.iter().enumerate() {
         let d = if i == 2 { wrong } else { honest };
-        env.commit(op, job, d).await.expect("commit");
-        println!("  node {i} commits sha256(domain|job|node|digest|salt)");
+        env.commit(*node, job, d).await.expect("commit");
+        println!(
+            "  {} commits sha256(domain|job|node|digest|salt){}",
+            name(node),
+            if i == 0 { " and draws the job (locking each seat's collateral)" } else { "" }
+        );
     }
     println!("  state: {:?}", env.job(job).await.state);
-    for (i, op) in ops.iter().enumerate() {
+    for (i, node) in preview.seats.iter().enumerate() {
         let d = if i == 2 { wrong } else { honest };
-        env.reveal(op, job, d).await.expect("reveal");
-        println!("  node {i} reveals digest {}…", hex(&d[..4]));
+        env.reveal(*node, job, d).await.expect("reveal");
+        println!("  {} reveals digest {}…", name(node), hex(&d[..4]));
     }
-    env.settle(job).await.expect("settle");
     let j = env.job(job).await;
     assert_eq!(j.state, JobState::Settled);
     println!(
-        "  settle_job (permissionless): {:?}, accepted digest {}…",
+        "  the last reveal settled the job: {:?}, accepted digest {}…",
         j.state,
         hex(&j.accepted_digest.unwrap()[..4])
     );
@@ -94,13 +106,18 @@ async fn main() {
     );
     for (i, op) in ops.iter().enumerate() {
         let n = env.node(op.node).await;
+        let outcome = j
+            .seats
+            .iter()
+            .find(|s| s.node == op.node)
+            .map(|s| format!("{:?}", s.status))
+            .unwrap_or_else(|| "not drawn".into());
         println!(
-            "{:<8} {:>12} {:>12} {:>8}  {:?}",
+            "{:<8} {:>12} {:>12} {:>8}  {outcome}",
             format!("node {i}"),
             tokens(n.stake),
             tokens(n.earnings),
             n.agreed,
-            j.slots[i].status
         );
     }
     let m = env.market_state().await;
@@ -113,7 +130,8 @@ async fn main() {
         tokens(m.treasury)
     );
 
-    for op in &ops[..2] {
+    for node in &preview.seats[..2] {
+        let op = ops.iter().find(|o| o.node == *node).expect("an operator");
         let ix = env.withdraw_earnings_ix(op, op.user.token, reward);
         env.send(&[ix], &[&op.user.kp])
             .await

@@ -1,6 +1,7 @@
 //! System benchmarks on the embedded network (numbers for BENCHMARKS.md):
 //! 1. protocol cost per job for N = 1, 3, 5, 7 (transactions, signatures, fees, account bytes and
-//!    rent, rent reclaimed) against the protocol's minimum of 3N + 2 transactions;
+//!    rent, rent reclaimed) against the protocol's 2N + 1 transactions (create, N commits of which
+//!    the first draws, N reveals of which the last settles), plus the market's one-off accounts;
 //! 2. throughput and submit-to-settled latency with W = 1, 3, 8 workers on a queue of small jobs,
 //!    with RPC requests per job per worker;
 //! 3. the workers' CPU use while there is no work.
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use concord::state::{JobState, SlotStatus};
+use concord::state::{JobState, SeatStatus};
 use concord::Requirements;
 use concord_client::kernels::KernelParams;
 use concord_client::{data, ix, ConcordClient, JobSpec};
@@ -69,7 +70,7 @@ async fn setup(dir: &std::path::Path, operators: usize) -> Result<Setup> {
             compute_capability: 0,
             backends: concord::constants::BACKEND_CPU,
         };
-        // Enough stake for many concurrent slots.
+        // Enough stake for many concurrent seats.
         c.send(
             &[ix::register_node(
                 &market,
@@ -77,11 +78,14 @@ async fn setup(dir: &std::path::Path, operators: usize) -> Result<Setup> {
                 &market.token_account_of(&kp.pubkey()),
                 spec,
                 5_000 * unit,
+                0,
             )],
             &[&kp],
         )
         .await?;
     }
+    // The nodes are drawn by jobs created from the pool's next epoch on.
+    buyer.wait_for_next_pool_epoch(&market).await?;
     Ok(Setup {
         net,
         buyer,
@@ -101,6 +105,8 @@ fn spec(n: u8, q: u8) -> JobSpec {
             min_vram_mib: 0,
             min_compute_capability: 0,
             backends: concord::constants::BACKEND_CPU,
+            min_agreed: 0,
+            max_fault_bps: 10_000,
         },
         replication: n,
         quorum: q,
@@ -108,7 +114,8 @@ fn spec(n: u8, q: u8) -> JobSpec {
     }
 }
 
-/// Part 1: one job of replication N, played by hand with the minimum number of transactions.
+/// Part 1: one job of replication N in a pool of N nodes, played by hand with the protocol's
+/// transactions: create, N commits (the first draws), N reveals (the last settles); then close.
 async fn protocol_cost(n: u8) -> Result<String> {
     let dir = tempdir("cost");
     let s = setup(&dir, n as usize).await?;
@@ -125,12 +132,20 @@ async fn protocol_cost(n: u8) -> Result<String> {
     let mut sigs = 1u64;
     let out = vec![1u8; 32];
     let digest = data::sha256(&out);
+    // The draw needs a slot after the job's.
+    let created = h.fetch().await?.created_slot;
+    while s.buyer.slot().await? <= created {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let mut ops = vec![];
     for p in &s.operators {
         let kp = read_keypair_file(p).map_err(|e| anyhow::anyhow!("{e}"))?;
         let c = ConcordClient::new(s.net.url.clone(), kp.insecure_clone());
-        c.send(&[ix::claim_job(&market, &h.address, &kp.pubkey())], &[&kp])
-            .await?;
+        let job = h.fetch().await?;
+        let seats = match job.state {
+            JobState::Open => s.buyer.preview_draw(&market, &h.address, &job).await?.seats,
+            _ => vec![],
+        };
         let node = market.node_address(&kp.pubkey());
         let salt = [n; 32];
         c.send(
@@ -139,19 +154,22 @@ async fn protocol_cost(n: u8) -> Result<String> {
                 &h.address,
                 &kp.pubkey(),
                 ix::commitment(&h.address, &node, &digest, &salt),
+                &seats,
             )],
             &[&kp],
         )
         .await?;
         ops.push((c, kp, salt));
-        txs += 2;
-        sigs += 2;
+        txs += 1;
+        sigs += 1;
     }
     for (c, kp, salt) in &ops {
+        let job = h.fetch().await?;
         c.send(
             &[ix::reveal_result(
                 &market,
                 &h.address,
+                &job,
                 &kp.pubkey(),
                 digest,
                 *salt,
@@ -164,9 +182,8 @@ async fn protocol_cost(n: u8) -> Result<String> {
         sigs += 1;
     }
     let job = h.fetch().await?;
-    s.buyer
-        .send(&[ix::settle_job(&market, &h.address, &job)], &[])
-        .await?;
+    anyhow::ensure!(job.state == JobState::Settled, "the last reveal settles");
+    let protocol = txs;
     let buyer_ata = market.token_account_of(&s.buyer_kp.pubkey());
     s.buyer
         .send(
@@ -179,11 +196,11 @@ async fn protocol_cost(n: u8) -> Result<String> {
             &[&s.buyer_kp],
         )
         .await?;
-    txs += 2;
-    sigs += 2;
-    let min = 3 * u64::from(n) + 2;
+    txs += 1;
+    sigs += 1;
+    let min = 2 * u64::from(n) + 1;
     Ok(format!(
-        "| {n} | {q} | {txs} | {min} | {sigs} | {} | {job_bytes} | {rent} | {rent} |",
+        "| {n} | {q} | {protocol} | {min} | {txs} | {sigs} | {} | {job_bytes} | {rent} | {rent} |",
         sigs * 5_000
     ))
 }
@@ -222,6 +239,10 @@ fn worker_config(s: &Setup, i: usize) -> WorkerConfig {
         priority_fee: None,
         metrics_addr: None,
         withdraw_threshold: None,
+        ask: None,
+        available: None,
+        allow_file_uris: false,
+        allow_private_addresses: false,
         fault: None,
     }
 }
@@ -276,7 +297,7 @@ async fn throughput(w: usize, n: u8, jobs: usize) -> Result<String> {
                 Some(j) if j.state.is_terminal() => {
                     anyhow::ensure!(
                         j.state == JobState::Settled
-                            && j.slots.iter().all(|s| s.status == SlotStatus::Paid),
+                            && j.seats.iter().all(|s| s.status == SeatStatus::Paid),
                         "job not settled cleanly"
                     );
                     latencies.push(handles[i].1.elapsed().as_secs_f64());
@@ -336,11 +357,25 @@ async fn main() -> Result<()> {
             .unwrap_or(1)
     ));
     out("Protocol cost per job (all nodes agree; base fee 5 000 lamports per signature):\n");
-    out("| N | Q | transactions | minimum 3N+2 | signatures | fees (lamports) | job account bytes | rent paid (lamports) | rent reclaimed on close |");
-    out("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    out("| N | Q | protocol transactions | 2N+1 | with close_job | signatures | fees (lamports) | job account bytes | rent paid (lamports) | rent reclaimed on close |");
+    out("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in [1u8, 3, 5, 7] {
         out(&protocol_cost(n).await?);
     }
+    let rent = |len: usize| {
+        solana_sdk::rent::Rent::default().minimum_balance(len)
+    };
+    out(&format!(
+        "\nPer market, once: market {} bytes ({} lamports rent), pool {} bytes ({} lamports rent, {} node entries), vault {} bytes. Per node: {} bytes ({} lamports rent).",
+        concord::state::Market::SIZE,
+        rent(concord::state::Market::SIZE),
+        concord::state::Pool::SIZE,
+        rent(concord::state::Pool::SIZE),
+        concord::state::POOL_CAPACITY,
+        165,
+        concord::state::Node::SIZE,
+        rent(concord::state::Node::SIZE),
+    ));
     out(&format!("\nThroughput on the embedded network ({jobs} sha256_batch jobs per run, workers poll every 250 ms, slots every 400 ms):\n"));
     out("| workers W | N | jobs | seconds | jobs settled / s | p50 latency (s) | p95 latency (s) | RPC requests per job per worker | idle CPU per worker |");
     out("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
