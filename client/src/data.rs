@@ -108,7 +108,8 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
                 || (s[0] == 0x0064 && s[1] == 0xff9b) // NAT64: an IPv4 address in disguise
-                || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0)) // IPv4-compatible
+                || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0))
+            // IPv4-compatible
         }
     }
 }
@@ -329,12 +330,33 @@ mod tests {
     #[test]
     fn private_and_reserved_addresses_are_not_public() {
         for ip in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-            "0.0.0.0", "255.255.255.255", "224.0.0.1", "198.18.0.1", "240.0.0.1", "::1", "::",
-            "fc00::1", "fd12::1", "fe80::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-            "64:ff9b::a00:1", "2001:db8::1", "192.0.0.8",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "198.18.0.1",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "2001:db8::1",
+            "192.0.0.8",
         ] {
-            assert!(!is_public(ip.parse().unwrap()), "{ip} must not count as public");
+            assert!(
+                !is_public(ip.parse().unwrap()),
+                "{ip} must not count as public"
+            );
         }
         for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
             assert!(is_public(ip.parse().unwrap()), "{ip} is public");
@@ -359,8 +381,13 @@ mod tests {
     #[tokio::test]
     async fn a_strict_policy_refuses_files_private_hosts_redirects_into_them_and_big_bodies() {
         let strict = FetchPolicy::strict(1_000);
-        let err = fetch_with("file:///etc/hostname", &strict).await.unwrap_err();
-        assert!(err.to_string().contains("file:// URIs are refused"), "{err}");
+        let err = fetch_with("file:///etc/hostname", &strict)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("file:// URIs are refused"),
+            "{err}"
+        );
         for uri in [
             "http://127.0.0.1:9/x",
             "http://169.254.169.254/latest/meta-data/",
@@ -386,7 +413,9 @@ mod tests {
             allowed_addresses: vec![ok.ip()],
             ..FetchPolicy::strict(1_000)
         };
-        let got = fetch_with(&format!("http://{ok}/x"), &policy).await.unwrap();
+        let got = fetch_with(&format!("http://{ok}/x"), &policy)
+            .await
+            .unwrap();
         assert_eq!(got, body.as_bytes());
         let err = fetch_with(&format!("http://{redirect}/x"), &policy)
             .await

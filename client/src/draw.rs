@@ -57,8 +57,15 @@ pub fn preview(
     };
     let rules = concord::settlement::draw_rules(job);
     let epoch = pool.epoch_of(job.created_slot);
-    let d = draw::draw(pool, epoch, &seed, &rules, usize::from(job.replication), backups)
-        .ok_or(NotYet::SnapshotGone)?;
+    let d = draw::draw(
+        pool,
+        epoch,
+        &seed,
+        &rules,
+        usize::from(job.replication),
+        backups,
+    )
+    .ok_or(NotYet::SnapshotGone)?;
     let key = |i: &u32| pool.entries[*i as usize].node;
     Ok(DrawPreview {
         seed,

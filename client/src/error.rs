@@ -250,7 +250,10 @@ mod tests {
             assert_eq!(format!("{variant:?}"), e["name"].as_str().unwrap());
             assert_eq!(u32::from(variant), code);
         }
-        assert_eq!(ConcordError::from_code(6000 + ConcordError::ALL.len() as u32), None);
+        assert_eq!(
+            ConcordError::from_code(6000 + ConcordError::ALL.len() as u32),
+            None
+        );
         assert_eq!(ConcordError::from_code(5999), None);
     }
 }

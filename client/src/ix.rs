@@ -387,7 +387,12 @@ fn writable(keys: impl IntoIterator<Item = Pubkey>) -> impl Iterator<Item = Acco
 /// `draw_job`: draws `job`'s committee (or expires it). `seats` are the seat holders' node
 /// accounts the draw picks, in seat order ([`crate::draw::preview`] computes them); empty when
 /// the draw cannot staff the job.
-pub fn draw_job(market: &MarketInfo, job_address: &Pubkey, job: &Job, seats: &[Pubkey]) -> Instruction {
+pub fn draw_job(
+    market: &MarketInfo,
+    job_address: &Pubkey,
+    job: &Job,
+    seats: &[Pubkey],
+) -> Instruction {
     let mut ix = build(
         concord::accounts::DrawJob {
             market: market.address,
@@ -462,8 +467,9 @@ pub fn reveal_result(
             output_uri,
         },
     );
-    ix.accounts
-        .extend(writable(job.seats.iter().map(|s| s.node).filter(|k| *k != node)));
+    ix.accounts.extend(writable(
+        job.seats.iter().map(|s| s.node).filter(|k| *k != node),
+    ));
     ix
 }
 

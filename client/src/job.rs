@@ -201,7 +201,8 @@ impl ConcordClient {
                 }
                 // Another buyer took this id between our read and our send.
                 Err(e)
-                    if e.is_anchor(anchor_lang::error::ErrorCode::ConstraintSeeds) && attempt < 4 =>
+                    if e.is_anchor(anchor_lang::error::ErrorCode::ConstraintSeeds)
+                        && attempt < 4 =>
                 {
                     info = self.market(market).await?;
                 }

@@ -162,7 +162,10 @@ mod tests {
         assert_eq!(cfg.backends, vec!["cpu"]);
         assert_eq!(cfg.max_concurrent_jobs, 2);
         let policy = cfg.fetch_policy();
-        assert!(!policy.allow_file && !policy.allow_private, "strict by default");
+        assert!(
+            !policy.allow_file && !policy.allow_private,
+            "strict by default"
+        );
         assert_eq!((cfg.ask, cfg.available), (None, None));
         assert!(matches!(cfg.publish, Publish::Http { .. }));
         let bad: WorkerConfig = toml::from_str(

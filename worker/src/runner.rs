@@ -395,15 +395,13 @@ impl Worker {
         Metrics::inc(&self.metrics.rpc_requests);
         if entry.step == Step::Computing && !job.state.is_terminal() {
             // Killed before the commitment was journaled: compute now.
-            *entry = self.compute_and_journal(address, entry.job_id, &job).await?;
+            *entry = self
+                .compute_and_journal(address, entry.job_id, &job)
+                .await?;
             return Ok(false);
         }
         let me = self.operator();
-        let status = job
-            .seats
-            .iter()
-            .find(|s| s.node == *node)
-            .map(|s| s.status);
+        let status = job.seats.iter().find(|s| s.node == *node).map(|s| s.status);
         let status = match (job.state, status) {
             // Undrawn: the draw gives this node a seat (the commit will draw it).
             (JobState::Open, None) => SeatStatus::Assigned,
@@ -456,7 +454,10 @@ impl Worker {
                 let c = ix::commitment(address, node, &entry.digest(), &entry.salt());
                 let r = self
                     .client
-                    .send(&[ix::commit_result(&market, address, &me, c, &seats)], &[&self.kp])
+                    .send(
+                        &[ix::commit_result(&market, address, &me, c, &seats)],
+                        &[&self.kp],
+                    )
                     .await;
                 self.counted(&r);
                 match r {

@@ -359,7 +359,12 @@ fn worker_killed_after_commit_resumes_and_is_paid() {
     let journal = Journal::open(&cfg.data_dir.join("journal")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if journal.all().unwrap().iter().any(|e| e.step == Step::Committed) {
+        if journal
+            .all()
+            .unwrap()
+            .iter()
+            .any(|e| e.step == Step::Committed)
+        {
             break;
         }
         assert!(Instant::now() < deadline, "victim never committed");
@@ -376,7 +381,10 @@ fn worker_killed_after_commit_resumes_and_is_paid() {
         "killed between commit and reveal"
     );
     // Nothing is published before the job settles with the node's digest.
-    let public = cfg.data_dir.join("public").join(format!("{}.bin", h.address));
+    let public = cfg
+        .data_dir
+        .join("public")
+        .join(format!("{}.bin", h.address));
     assert!(!public.exists(), "an output was readable before settlement");
 
     // A new process with the same data directory resumes from the journal.
@@ -399,7 +407,10 @@ fn worker_killed_after_commit_resumes_and_is_paid() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(Metrics::get(&revived.worker.metrics.jobs_paid), 1);
-    assert!(journal.all().unwrap().is_empty(), "finished jobs leave the journal");
+    assert!(
+        journal.all().unwrap().is_empty(),
+        "finished jobs leave the journal"
+    );
     assert!(public.exists(), "published once paid");
     drop(steady);
 }
@@ -444,7 +455,11 @@ fn worker_killed_before_committing_resumes_and_is_paid() {
     }
     assert!(journal.all().unwrap().is_empty());
     assert_eq!(Metrics::get(&revived.worker.metrics.jobs_paid), 1);
-    assert_eq!(Metrics::get(&revived.worker.metrics.seats_drawn), 0, "served from the journal only");
+    assert_eq!(
+        Metrics::get(&revived.worker.metrics.seats_drawn),
+        0,
+        "served from the journal only"
+    );
 }
 
 #[test]

@@ -35,7 +35,9 @@ async fn http_endpoint_serves_published_outputs_and_metrics() {
     let job = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin";
     let uri = publish::uri(&cfg, job).unwrap();
     assert_eq!(uri, format!("{base}/{job}.bin"));
-    let err = concord_client::data::fetch(&uri, 1 << 20).await.unwrap_err();
+    let err = concord_client::data::fetch(&uri, 1 << 20)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
 
     publish::publish(&cfg, job, &private).unwrap();
@@ -69,10 +71,14 @@ async fn http_endpoint_serves_published_outputs_and_metrics() {
     };
     let file_uri = publish::uri(&files, job).unwrap();
     assert!(file_uri.starts_with("file://") && file_uri.ends_with(&format!("files/{job}.bin")));
-    assert!(concord_client::data::fetch(&file_uri, 1 << 20).await.is_err());
+    assert!(concord_client::data::fetch(&file_uri, 1 << 20)
+        .await
+        .is_err());
     publish::publish(&files, job, &private).unwrap();
     assert_eq!(
-        concord_client::data::fetch(&file_uri, 1 << 20).await.unwrap(),
+        concord_client::data::fetch(&file_uri, 1 << 20)
+            .await
+            .unwrap(),
         b"the output"
     );
     std::fs::remove_dir_all(dir).unwrap();

@@ -57,7 +57,9 @@ pub struct DemoArgs {
 fn parse_fraction(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(f) if f > 0.0 && f < 0.5 => Ok(f),
-        _ => Err(format!("'{s}' must be a stake fraction strictly between 0 and 0.5")),
+        _ => Err(format!(
+            "'{s}' must be a stake fraction strictly between 0 and 0.5"
+        )),
     }
 }
 
@@ -257,19 +259,44 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         params.execution_window, params.draw_horizon_slots
     ));
 
-    // Honest operators (the bootstrapped ones first), then the Sybil adversary's identities.
-    let honest_stake = 200 * unit;
+    // Honest operators (the bootstrapped ones first), then the Sybil adversary's identities,
+    // each of which must hold the minimum stake with room for many slashes (else the first
+    // slashes would push it out of the draw): the honest stake grows to allow it.
+    let k = args.sybil_identities as f64;
+    let honest_stake = match args.sybil {
+        Some(f) => {
+            let needed = 4.0 * params.min_stake as f64 * k * (1.0 - f) / (f * args.workers as f64);
+            (200 * unit).max(needed.ceil() as u64)
+        }
+        None => 200 * unit,
+    };
+    if honest_stake > 9_000 * unit {
+        bail!(
+            "--sybil {:.3} over {} identities needs {} tokens of honest stake per node for every \
+             identity to reach the minimum stake; use a larger fraction or fewer identities",
+            args.sybil.unwrap_or(0.0),
+            args.sybil_identities,
+            format_amount(honest_stake, d)
+        );
+    }
     let sybil_stake = args.sybil.map(|f| {
         let total_honest = honest_stake as f64 * args.workers as f64;
-        ((f * total_honest / (1.0 - f)) / args.sybil_identities as f64).round() as u64
+        ((f * total_honest / (1.0 - f)) / k).round() as u64
     });
-    let sybils = if args.sybil.is_some() { args.sybil_identities } else { 0 };
+    let sybils = if args.sybil.is_some() {
+        args.sybil_identities
+    } else {
+        0
+    };
     let mut nodes: Vec<(PathBuf, u64, String)> = vec![];
     for i in 0..args.workers + sybils {
         let (label, stake) = if i < args.workers {
             (format!("#{}", i + 1), honest_stake)
         } else {
-            (format!("S{}", i - args.workers + 1), sybil_stake.expect("sybil mode"))
+            (
+                format!("S{}", i - args.workers + 1),
+                sybil_stake.expect("sybil mode"),
+            )
         };
         let p = match net.info.operator_keypairs.get(i) {
             Some(p) if i < args.workers => p.clone(),
@@ -277,7 +304,8 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
                 let p = dir.join(format!("operator-{}.json", i + 1));
                 let kp = Keypair::new();
                 write_keypair_file(&kp, &p).map_err(|e| anyhow::anyhow!("{e}"))?;
-                net.fund(&kp.pubkey(), 10_000_000_000, stake + 1_000 * unit).await?;
+                net.fund(&kp.pubkey(), 10_000_000_000, stake + 1_000 * unit)
+                    .await?;
                 p
             }
         };
@@ -291,7 +319,14 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         };
         let token = market.token_account_of(&kp.pubkey());
         c.send(
-            &[ix::register_node(&market, &kp.pubkey(), &token, spec, stake, 0)],
+            &[ix::register_node(
+                &market,
+                &kp.pubkey(),
+                &token,
+                spec,
+                stake,
+                0,
+            )],
             &[&kp],
         )
         .await?;
@@ -325,14 +360,25 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
             None
         };
         let wdir = dir.join(format!("worker-{}", i + 1));
-        workers.push(start(worker_config(&net, p.clone(), &market_key, wdir, fault))?);
+        workers.push(start(worker_config(
+            &net,
+            p.clone(),
+            &market_key,
+            wdir,
+            fault,
+        ))?);
     }
     let labels: std::collections::BTreeMap<Pubkey, String> = workers
         .iter()
         .zip(&nodes)
         .map(|(w, (_, _, l))| (market.node_address(&w.worker.operator()), l.clone()))
         .collect();
-    let label = |node: &Pubkey| labels.get(node).cloned().unwrap_or_else(|| node.to_string());
+    let label = |node: &Pubkey| {
+        labels
+            .get(node)
+            .cloned()
+            .unwrap_or_else(|| node.to_string())
+    };
 
     let slot = buyer.wait_for_next_pool_epoch(&market).await?;
     say(format!(
@@ -343,7 +389,11 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
     let mut specs = vec![];
     if args.sybil.is_some() {
         for i in 0..args.jobs {
-            let p = KernelParams::MatmulF32 { m: 16, n: 16, k: 16 };
+            let p = KernelParams::MatmulF32 {
+                m: 16,
+                n: 16,
+                k: 16,
+            };
             let bytes = crate::job::random_input(&p, 5000 + i as u64);
             let path = dir.join(format!("input-{i}.bin"));
             std::fs::write(&path, &bytes)?;
@@ -450,6 +500,8 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
     let mut retired = (0u64, 0u64);
     let mut restarted = false;
     let mut drawn = vec![false; handles.len()];
+    // Each job's draw as previewed while it was still open: who it skips, and why.
+    let mut previews: Vec<Option<concord_client::draw::DrawPreview>> = vec![None; handles.len()];
     let mut reassigned_seen = vec![0u8; handles.len()];
     let mut done: Vec<Option<(concord_client::JobResult, Duration)>> = vec![None; handles.len()];
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -462,6 +514,9 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
                 continue;
             }
             let job = h.fetch().await?;
+            if job.state == JobState::Open && previews[i].is_none() {
+                previews[i] = buyer.preview_draw(&market, &h.address, &job).await.ok();
+            }
             if job.state != JobState::Open && !drawn[i] {
                 drawn[i] = true;
                 // The draw, recomputed from public data: seats, backups, and who was skipped.
@@ -472,12 +527,22 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
                     h.id,
                     &hex::encode(job.seed)[..8],
                     seats.join(" "),
-                    if backups.is_empty() { "-".into() } else { backups.join(" ") }
+                    if backups.is_empty() {
+                        "-".into()
+                    } else {
+                        backups.join(" ")
+                    }
                 );
-                if let Ok(p) = skipped_of(&buyer, &market, &h.address, &job).await {
-                    if !p.is_empty() {
-                        let s: Vec<String> =
-                            p.iter().map(|(n, r)| format!("{} ({r:?})", label(n))).collect();
+                // The skips, from the preview made while the job was open (if it drew the same
+                // committee; the program's SkippedNode events are the record).
+                let drawn_seats: Vec<Pubkey> = job.seats.iter().map(|s| s.node).collect();
+                if let Some(p) = previews[i].as_ref().filter(|p| p.seats == drawn_seats) {
+                    if !p.skipped.is_empty() {
+                        let s: Vec<String> = p
+                            .skipped
+                            .iter()
+                            .map(|(n, r)| format!("{} ({r:?})", label(n)))
+                            .collect();
                         line.push_str(&format!("  skipped {}", s.join(", ")));
                     }
                 }
@@ -495,8 +560,16 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
                 ));
             }
             let n = job.seats.len().max(1);
-            let committed = job.seats.iter().filter(|s| s.status != SeatStatus::Assigned).count();
-            let revealed = job.seats.iter().filter(|s| !s.output_uri.is_empty()).count();
+            let committed = job
+                .seats
+                .iter()
+                .filter(|s| s.status != SeatStatus::Assigned)
+                .count();
+            let revealed = job
+                .seats
+                .iter()
+                .filter(|s| !s.output_uri.is_empty())
+                .count();
             bars[i].set_message(format!(
                 "{:<13} {:<9} commits {committed}/{n} reveals {revealed}/{n}",
                 concord_client::Kernel::from_id(job.kernel)
@@ -576,7 +649,12 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
                 .collect()
         };
         let (paid, slashed) = (who(SeatStatus::Paid), who(SeatStatus::Slashed));
-        adversary_seats += r.job.seats.iter().filter(|s| label(&s.node).starts_with('S')).count();
+        adversary_seats += r
+            .job
+            .seats
+            .iter()
+            .filter(|s| label(&s.node).starts_with('S'))
+            .count();
         let wrong = r.accepted_digest.is_some_and(|a| a != *reference);
         adversary_wins += usize::from(wrong);
         let fee = if r.state == JobState::Settled {
@@ -719,20 +797,4 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         bail!("conservation invariant violated: vault {vault} != {expected}");
     }
     Ok(())
-}
-
-/// Who a drawn job's draw skipped, and why, recomputed from the pool as it is now (the pool may
-/// have moved on since; the program's SkippedNode events are the record).
-async fn skipped_of(
-    client: &ConcordClient,
-    market: &concord_client::MarketInfo,
-    address: &Pubkey,
-    job: &concord::state::Job,
-) -> Result<Vec<(Pubkey, concord::draw::Skip)>> {
-    let mut open = job.clone();
-    open.state = JobState::Open;
-    open.seats.clear();
-    open.backups.clear();
-    let p = client.preview_draw(market, address, &open).await?;
-    Ok(p.skipped)
 }

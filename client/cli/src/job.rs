@@ -359,7 +359,10 @@ pub async fn run(app: &App, cmd: JobCmd) -> Result<()> {
                 bail!("job {job} belongs to {}, not to {buyer}", j.buyer);
             }
             if j.state != JobState::Open {
-                bail!("only an undrawn job can be cancelled (this one is {:?})", j.state);
+                bail!(
+                    "only an undrawn job can be cancelled (this one is {:?})",
+                    j.state
+                );
             }
             if app.client.slot().await? != j.created_slot {
                 bail!(
@@ -451,8 +454,16 @@ async fn quote(app: &App, m: &MarketInfo, args: QuoteArgs) -> Result<()> {
     });
     if let Some(r) = &args.reward {
         let reward = parse_amount(r, d)?;
-        let q = concord_client::draw::quote(&pool, slot, &m.state.params, id, &encoded, &requirements, reward)
-            .context("the kernel parameters describe no work")?;
+        let q = concord_client::draw::quote(
+            &pool,
+            slot,
+            &m.state.params,
+            id,
+            &encoded,
+            &requirements,
+            reward,
+        )
+        .context("the kernel parameters describe no work")?;
         v["reward"] = json!(format_amount(reward, d));
         v["price_per_1e9_work_units"] = json!(format_amount(q.price, d));
         v["collateral_per_seat"] = json!(format_amount(q.collateral, d));
@@ -462,7 +473,15 @@ async fn quote(app: &App, m: &MarketInfo, args: QuoteArgs) -> Result<()> {
         v["pool_stake"] = json!(format_amount(q.pool_stake, d));
     }
     if let Some(target) = args.target_nodes {
-        let r = concord_client::draw::reward_for_target(&pool, slot, &m.state.params, id, &encoded, &requirements, target);
+        let r = concord_client::draw::reward_for_target(
+            &pool,
+            slot,
+            &m.state.params,
+            id,
+            &encoded,
+            &requirements,
+            target,
+        );
         v["target_nodes"] = json!(target);
         v["reward_for_target"] = json!(r.map(|r| format_amount(r, d)));
     }
@@ -537,9 +556,10 @@ async fn submit(app: &App, m: &MarketInfo, args: SubmitArgs) -> Result<()> {
             }
             Err(e)
                 if attempt < 2
-                    && e.downcast_ref::<concord_client::ClientError>().is_some_and(|c| {
-                        c.is_anchor(concord_client::error::AnchorError::ConstraintSeeds)
-                    }) =>
+                    && e.downcast_ref::<concord_client::ClientError>()
+                        .is_some_and(|c| {
+                            c.is_anchor(concord_client::error::AnchorError::ConstraintSeeds)
+                        }) =>
             {
                 market = app.client.market(&m.address).await?;
             }

@@ -120,7 +120,10 @@ fn check_params(p: &MarketParams) -> Result<()> {
         bail!("--min-collateral must be positive and no greater than --min-stake");
     }
     if p.collateral_bps > MAX_COLLATERAL_BPS {
-        bail!("--collateral-bps {} is above the maximum of {MAX_COLLATERAL_BPS}", p.collateral_bps);
+        bail!(
+            "--collateral-bps {} is above the maximum of {MAX_COLLATERAL_BPS}",
+            p.collateral_bps
+        );
     }
     if !(MIN_DRAW_HORIZON_SLOTS..=MAX_DRAW_HORIZON_SLOTS).contains(&p.draw_horizon_slots) {
         bail!(
@@ -193,7 +196,14 @@ pub async fn run(app: &App, cmd: MarketCmd) -> Result<()> {
                 .await?;
             let ixs = vec![
                 ix::create_pool_account(&authority, &pool_key, rent),
-                ix::create_market(&authority, market_id, &mint, &token_program, &pool_key, params),
+                ix::create_market(
+                    &authority,
+                    market_id,
+                    &mint,
+                    &token_program,
+                    &pool_key,
+                    params,
+                ),
             ];
             let pool_signer = crate::config::SignerSource::Keypair(pool);
             let sent = app

@@ -209,7 +209,11 @@ pub async fn run(app: &App, cmd: NodeCmd) -> Result<()> {
             let raw = parse_amount(&ask, d)?;
             let sent = app
                 .sender
-                .run(&app.out, vec![ix::set_ask(&m, &operator, raw)], &[&app.identity])
+                .run(
+                    &app.out,
+                    vec![ix::set_ask(&m, &operator, raw)],
+                    &[&app.identity],
+                )
                 .await?;
             report(
                 app,
@@ -226,12 +230,20 @@ pub async fn run(app: &App, cmd: NodeCmd) -> Result<()> {
             }
             let sent = app
                 .sender
-                .run(&app.out, vec![ix::set_available(&m, &operator, on)], &[&app.identity])
+                .run(
+                    &app.out,
+                    vec![ix::set_available(&m, &operator, on)],
+                    &[&app.identity],
+                )
                 .await?;
             report(
                 app,
                 sent,
-                if on { "node available: in the draw from the pool's next epoch" } else { "node out of the draw (seats it holds must still be served)" },
+                if on {
+                    "node available: in the draw from the pool's next epoch"
+                } else {
+                    "node out of the draw (seats it holds must still be served)"
+                },
                 json!({"node": node.to_string(), "available": on}),
             );
         }

@@ -95,7 +95,10 @@ fn whole_market_flow_through_the_cli() {
                 "150",
             ],
         );
-        assert!(v["action"].as_str().unwrap().starts_with("node registered"), "{v}");
+        assert!(
+            v["action"].as_str().unwrap().starts_with("node registered"),
+            "{v}"
+        );
         let v = net.json(&net.operator(i), &["node", "stake", "50.5"]);
         assert_eq!(v["stake"], "200.5");
     }
@@ -118,13 +121,24 @@ fn whole_market_flow_through_the_cli() {
     let q = net.json(
         &net.buyer(),
         &[
-            "job", "quote", "--kernel", "matmul_f32", "--params", "m=8,n=4,k=16", "--reward",
-            "2.5", "--target-nodes", "3",
+            "job",
+            "quote",
+            "--kernel",
+            "matmul_f32",
+            "--params",
+            "m=8,n=4,k=16",
+            "--reward",
+            "2.5",
+            "--target-nodes",
+            "3",
         ],
     );
     assert_eq!(q["eligible_nodes"], 3, "{q}");
     assert_eq!(q["work_units"], 2 * 8 * 4 * 16);
-    assert_eq!(q["reward_for_target"], "0", "asks are 0: any reward will do");
+    assert_eq!(
+        q["reward_for_target"], "0",
+        "asks are 0: any reward will do"
+    );
 
     // The buyer submits a matmul job with a generated input.
     let sub = net.json(
@@ -169,7 +183,11 @@ fn whole_market_flow_through_the_cli() {
         .block_on(workers[0].client.market(&net.market()))
         .unwrap();
     // The job's view shows the draw it will make (three nodes, three seats).
-    let created = net.rt.block_on(buyer_client.job(&job)).unwrap().created_slot;
+    let created = net
+        .rt
+        .block_on(buyer_client.job(&job))
+        .unwrap()
+        .created_slot;
     while net.rt.block_on(buyer_client.slot()).unwrap() <= created {
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -656,15 +674,34 @@ fn demo_runs_the_whole_market() {
     for j in jobs {
         assert_eq!(j["state"], "Settled", "{j}");
         assert_eq!(j["output_verified"], true);
-        let seats: Vec<&str> = j["seats"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
-        let paid: Vec<&str> = j["paid"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
-        assert!(!paid.contains(&"#1"), "the dishonest worker #1 is never paid: {j}");
+        let seats: Vec<&str> = j["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        let paid: Vec<&str> = j["paid"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert!(
+            !paid.contains(&"#1"),
+            "the dishonest worker #1 is never paid: {j}"
+        );
         if seats.contains(&"#1") {
-            assert!(j["slashed"].as_array().unwrap().iter().any(|s| s == "#1"), "{j}");
+            assert!(
+                j["slashed"].as_array().unwrap().iter().any(|s| s == "#1"),
+                "{j}"
+            );
         }
         assert_eq!(paid.len(), 3 - usize::from(seats.contains(&"#1")), "{j}");
     }
-    assert!(jobs[0]["reassignments"].as_u64().unwrap() >= 1, "the killed worker's seat went to a backup");
+    assert!(
+        jobs[0]["reassignments"].as_u64().unwrap() >= 1,
+        "the killed worker's seat went to a backup"
+    );
     assert_eq!(v["conservation_holds"], true);
     assert_eq!(v["worker_killed_and_restarted"], true);
     assert_eq!(

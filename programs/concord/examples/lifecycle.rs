@@ -83,7 +83,11 @@ async fn main() {
         println!(
             "  {} commits sha256(domain|job|node|digest|salt){}",
             name(node),
-            if i == 0 { " and draws the job (locking each seat's collateral)" } else { "" }
+            if i == 0 {
+                " and draws the job (locking each seat's collateral)"
+            } else {
+                ""
+            }
         );
     }
     println!("  state: {:?}", env.job(job).await.state);

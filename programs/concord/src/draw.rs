@@ -80,7 +80,8 @@ pub fn slot_hash(sysvar_data: &[u8], slot: u64) -> Option<[u8; 32]> {
     const ENTRY: usize = 40;
     let count = u64::from_le_bytes(sysvar_data.get(..8)?.try_into().ok()?) as usize;
     let entries = sysvar_data.get(8..8usize.checked_add(count.checked_mul(ENTRY)?)?)?;
-    let slot_at = |i: usize| u64::from_le_bytes(entries[i * ENTRY..i * ENTRY + 8].try_into().unwrap());
+    let slot_at =
+        |i: usize| u64::from_le_bytes(entries[i * ENTRY..i * ENTRY + 8].try_into().unwrap());
     // Descending by slot: binary search on the reversed order.
     let (mut lo, mut hi) = (0usize, count);
     while lo < hi {
@@ -270,7 +271,10 @@ mod tests {
         assert_eq!(all.len(), 8, "one seat per node");
         assert_ne!(draw(&mut pool, 1, &[8; 32], &rules(), 5, 3).unwrap(), a);
         // Epoch 0's snapshot is the empty pool; an unkept epoch yields nothing.
-        assert!(draw(&mut pool, 0, &seed, &rules(), 5, 3).unwrap().seats.is_empty());
+        assert!(draw(&mut pool, 0, &seed, &rules(), 5, 3)
+            .unwrap()
+            .seats
+            .is_empty());
         assert!(draw(&mut pool, 7, &seed, &rules(), 5, 3).is_none());
     }
 
@@ -293,7 +297,11 @@ mod tests {
         for reason in &reasons {
             assert!(matches!(
                 reason,
-                Skip::Ask | Skip::Hardware | Skip::FreeStake | Skip::ChangedAfterCreation | Skip::Reputation
+                Skip::Ask
+                    | Skip::Hardware
+                    | Skip::FreeStake
+                    | Skip::ChangedAfterCreation
+                    | Skip::Reputation
             ));
         }
         // Every node ineligible: the draw ends unstaffed once the pool is exhausted.

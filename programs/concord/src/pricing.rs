@@ -67,7 +67,8 @@ pub fn work_units(id: u8, params: &[u8]) -> Option<u64> {
 
 /// The price of a job: `reward × 10⁹ / work_units`, saturating at `u64::MAX`.
 pub fn price(reward_per_worker: u64, work_units: u64) -> u64 {
-    let p = u128::from(reward_per_worker) * u128::from(WORK_UNIT_SCALE) / u128::from(work_units.max(1));
+    let p =
+        u128::from(reward_per_worker) * u128::from(WORK_UNIT_SCALE) / u128::from(work_units.max(1));
     u64::try_from(p).unwrap_or(u64::MAX)
 }
 
@@ -93,18 +94,30 @@ mod tests {
 
     #[test]
     fn work_of_every_kernel() {
-        assert_eq!(work_units(kernel::MATMUL_F32, &enc(&[64, 32, 16])), Some(2 * 64 * 32 * 16));
+        assert_eq!(
+            work_units(kernel::MATMUL_F32, &enc(&[64, 32, 16])),
+            Some(2 * 64 * 32 * 16)
+        );
         assert_eq!(work_units(kernel::MATMUL_I8, &enc(&[1, 1, 1])), Some(2));
         let mut mlp = enc(&[8]);
         mlp.push(3);
         mlp.extend(enc(&[4, 5, 2]));
-        assert_eq!(work_units(kernel::MLP_F32, &mlp), Some(2 * 8 * (4 * 5 + 5 * 2)));
+        assert_eq!(
+            work_units(kernel::MLP_F32, &mlp),
+            Some(2 * 8 * (4 * 5 + 5 * 2))
+        );
         let mut m = enc(&[100, 50]);
         m.extend([0u8; 24]);
         m.extend(enc(&[256]));
         assert_eq!(work_units(kernel::MANDELBROT, &m), Some(100 * 50 * 256));
-        assert_eq!(work_units(kernel::SHA256_BATCH, &enc(&[10, 55])), Some(10 * 64));
-        assert_eq!(work_units(kernel::SHA256_BATCH, &enc(&[10, 56])), Some(10 * 128));
+        assert_eq!(
+            work_units(kernel::SHA256_BATCH, &enc(&[10, 55])),
+            Some(10 * 64)
+        );
+        assert_eq!(
+            work_units(kernel::SHA256_BATCH, &enc(&[10, 56])),
+            Some(10 * 128)
+        );
         assert_eq!(work_units(kernel::SHA256_BATCH, &enc(&[1, 0])), Some(64));
     }
 
@@ -113,7 +126,11 @@ mod tests {
         assert_eq!(work_units(kernel::MATMUL_F32, &enc(&[64, 0, 16])), None);
         assert_eq!(work_units(kernel::MATMUL_F32, &enc(&[64, 32])), None);
         assert_eq!(work_units(kernel::MATMUL_F32, &enc(&[64, 32, 16, 1])), None);
-        assert_eq!(work_units(kernel::MATMUL_F32, &enc(&[u32::MAX; 3])), None, "overflow");
+        assert_eq!(
+            work_units(kernel::MATMUL_F32, &enc(&[u32::MAX; 3])),
+            None,
+            "overflow"
+        );
         let mut mlp = enc(&[8]);
         mlp.push(1);
         mlp.extend(enc(&[4]));

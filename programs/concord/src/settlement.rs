@@ -38,10 +38,7 @@ pub fn next_transition(job: &Job, now: i64, slot: u64) -> Transition {
     match job.state {
         JobState::Open if job.draw_expired(slot) => Transition::Finalize(JobState::Expired),
         JobState::Assigned => {
-            let waiting = job
-                .seats
-                .iter()
-                .any(|s| s.status == SeatStatus::Assigned);
+            let waiting = job.seats.iter().any(|s| s.status == SeatStatus::Assigned);
             if waiting && now < job.commit_deadline {
                 Transition::None
             } else if waiting
@@ -168,7 +165,11 @@ pub fn perform_draw(
     let seed = draw::seed(&hash, &job.key());
     let rules = draw_rules(job);
     let seats = usize::from(job.replication);
-    let backups = if job.max_reassignments > 0 { usize::from(MAX_BACKUPS) } else { 0 };
+    let backups = if job.max_reassignments > 0 {
+        usize::from(MAX_BACKUPS)
+    } else {
+        0
+    };
     let epoch = pool.epoch_of(job.created_slot);
     let Some(result) = draw::draw(pool, epoch, &seed, &rules, seats, backups) else {
         return Ok(DrawEnd::Unstaffed);

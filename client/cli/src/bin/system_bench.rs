@@ -362,9 +362,7 @@ async fn main() -> Result<()> {
     for n in [1u8, 3, 5, 7] {
         out(&protocol_cost(n).await?);
     }
-    let rent = |len: usize| {
-        solana_sdk::rent::Rent::default().minimum_balance(len)
-    };
+    let rent = |len: usize| solana_sdk::rent::Rent::default().minimum_balance(len);
     out(&format!(
         "\nPer market, once: market {} bytes ({} lamports rent), pool {} bytes ({} lamports rent, {} node entries), vault {} bytes. Per node: {} bytes ({} lamports rent).",
         concord::state::Market::SIZE,

@@ -71,7 +71,8 @@ impl<'info> CancelJob<'info> {
             mint: &accounts.mint,
             destination: accounts.destination.to_account_info(),
         };
-        let delivered = settlement::deliver_refund(&mut accounts.market, &mut accounts.job, &payout)?;
+        let delivered =
+            settlement::deliver_refund(&mut accounts.market, &mut accounts.job, &payout)?;
         require!(delivered, ConcordError::RefundAccountUnusable);
         settlement::emit_finalized(&accounts.job, outcome, delivered);
         Ok(())

@@ -55,7 +55,8 @@ impl CloseJob<'_> {
             mint: &accounts.mint,
             destination: accounts.destination.to_account_info(),
         };
-        let delivered = settlement::deliver_refund(&mut accounts.market, &mut accounts.job, &payout)?;
+        let delivered =
+            settlement::deliver_refund(&mut accounts.market, &mut accounts.job, &payout)?;
         require!(delivered, ConcordError::RefundAccountUnusable);
         emit!(JobClosed {
             job: accounts.job.key(),

@@ -54,8 +54,11 @@ impl<'info> CommitResult<'info> {
         let accounts = ctx.accounts;
         if accounts.job.state == JobState::Open {
             let market_key = accounts.market.key();
-            let mut nodes =
-                NodeSet::load(Some(&mut accounts.node), ctx.remaining_accounts, &market_key)?;
+            let mut nodes = NodeSet::load(
+                Some(&mut accounts.node),
+                ctx.remaining_accounts,
+                &market_key,
+            )?;
             let mut pool = accounts.pool.load_mut()?;
             let hashes = accounts.slot_hashes.try_borrow_data()?;
             let end = settlement::perform_draw(
@@ -73,7 +76,9 @@ impl<'info> CommitResult<'info> {
         let node_key = accounts.node.key();
         let job_key = accounts.job.key();
         let job = &mut accounts.job;
-        let index = job.seat_index(&node_key).ok_or(ConcordError::SeatNotFound)?;
+        let index = job
+            .seat_index(&node_key)
+            .ok_or(ConcordError::SeatNotFound)?;
         let complete = job.commit(index, commitment, clock.unix_timestamp)?;
         accounts.node.last_active = clock.unix_timestamp;
         emit!(ResultCommitted {

@@ -41,7 +41,8 @@ impl CreateJobArgs {
             self.params.len() <= MAX_PARAMS_LEN,
             ConcordError::ParamsTooLong
         );
-        let work = pricing::work_units(self.kernel, &self.params).ok_or(ConcordError::InvalidParams)?;
+        let work =
+            pricing::work_units(self.kernel, &self.params).ok_or(ConcordError::InvalidParams)?;
         require!(
             !self.input_uri.is_empty() && self.input_uri.len() <= MAX_URI_LEN,
             ConcordError::InvalidUri

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
-use solana_sdk_ids::sysvar::slot_hashes;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use solana_sdk_ids::sysvar::slot_hashes;
 
 use crate::constants::*;
 use crate::errors::ConcordError;

@@ -94,8 +94,11 @@ impl<'info> RevealResult<'info> {
         });
         if accounts.job.reveals_complete() {
             let market_key = accounts.market.key();
-            let mut nodes =
-                NodeSet::load(Some(&mut accounts.node), ctx.remaining_accounts, &market_key)?;
+            let mut nodes = NodeSet::load(
+                Some(&mut accounts.node),
+                ctx.remaining_accounts,
+                &market_key,
+            )?;
             let mut pool = accounts.pool.load_mut()?;
             let payout = Payout {
                 token_program: &accounts.token_program,

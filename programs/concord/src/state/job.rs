@@ -36,8 +36,7 @@ impl Requirements {
     pub fn reputation_met(&self, agreed: u32, faults: u32) -> bool {
         let settled = u64::from(agreed) + u64::from(faults);
         agreed >= self.min_agreed
-            && u64::from(faults) * BPS_DENOMINATOR as u64
-                <= u64::from(self.max_fault_bps) * settled
+            && u64::from(faults) * BPS_DENOMINATOR as u64 <= u64::from(self.max_fault_bps) * settled
     }
 }
 
@@ -233,7 +232,8 @@ impl Job {
     ) -> Result<()> {
         require!(self.state == JobState::Open, ConcordError::InvalidJobState);
         require!(
-            seats.len() == usize::from(self.replication) && backups.len() <= usize::from(MAX_BACKUPS),
+            seats.len() == usize::from(self.replication)
+                && backups.len() <= usize::from(MAX_BACKUPS),
             ConcordError::NodeAccountsMismatch
         );
         self.seats = seats.into_iter().map(Seat::assigned).collect();
@@ -410,7 +410,10 @@ mod tests {
         assert_eq!(q(2, &[Some(1), Some(1), Some(2)]), Some([1; 32]));
         assert_eq!(q(2, &[Some(2), Some(1), Some(1)]), Some([1; 32]));
         assert_eq!(q(2, &[Some(1), Some(2), None]), None);
-        assert_eq!(q(3, &[Some(1), Some(1), None, Some(2), Some(1)]), Some([1; 32]));
+        assert_eq!(
+            q(3, &[Some(1), Some(1), None, Some(2), Some(1)]),
+            Some([1; 32])
+        );
         // A committed-but-unrevealed seat's zero digest never counts.
         assert_eq!(q(2, &[None, None, Some(0)]), None);
     }
@@ -424,7 +427,8 @@ mod tests {
             j.commit(0, [1; 32], 0).unwrap_err(),
             ConcordError::InvalidJobState.into()
         );
-        j.assign(vec![a, b], vec![backup], [7; 32], 6, 1_000).unwrap();
+        j.assign(vec![a, b], vec![backup], [7; 32], 6, 1_000)
+            .unwrap();
         assert_eq!((j.state, j.commit_deadline), (JobState::Assigned, 1_100));
         assert!(j.assign(vec![a, b], vec![], [7; 32], 6, 1_000).is_err());
         let job_key = Pubkey::new_unique();
@@ -435,7 +439,8 @@ mod tests {
             ConcordError::AlreadyCommitted.into()
         );
         assert_eq!(
-            j.reveal(&job_key, 0, [3; 32], [4; 32], "u".into(), 1_060).unwrap_err(),
+            j.reveal(&job_key, 0, [3; 32], [4; 32], "u".into(), 1_060)
+                .unwrap_err(),
             ConcordError::RevealNotOpen.into()
         );
         assert_eq!(
@@ -450,13 +455,16 @@ mod tests {
         assert!(j.commit(1, [9; 32], 1_150).unwrap());
         assert_eq!((j.state, j.reveal_deadline), (JobState::Revealing, 1_200));
         assert_eq!(
-            j.reveal(&job_key, 0, [3; 32], [5; 32], "u".into(), 1_160).unwrap_err(),
+            j.reveal(&job_key, 0, [3; 32], [5; 32], "u".into(), 1_160)
+                .unwrap_err(),
             ConcordError::CommitmentMismatch.into()
         );
-        j.reveal(&job_key, 0, [3; 32], [4; 32], "u".into(), 1_160).unwrap();
+        j.reveal(&job_key, 0, [3; 32], [4; 32], "u".into(), 1_160)
+            .unwrap();
         assert!(!j.reveals_complete());
         assert_eq!(
-            j.reveal(&job_key, 0, [3; 32], [4; 32], "u".into(), 1_200).unwrap_err(),
+            j.reveal(&job_key, 0, [3; 32], [4; 32], "u".into(), 1_200)
+                .unwrap_err(),
             ConcordError::RevealWindowClosed.into()
         );
     }

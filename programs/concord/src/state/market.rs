@@ -172,18 +172,54 @@ mod tests {
     fn validate_bounds_every_parameter() {
         assert!(params().validate().is_ok());
         let bad = [
-            MarketParams { fee_bps: 1_001, ..params() },
-            MarketParams { max_replication: 0, ..params() },
-            MarketParams { max_replication: 8, ..params() },
-            MarketParams { min_collateral: 0, ..params() },
-            MarketParams { min_collateral: 101, ..params() },
-            MarketParams { collateral_bps: MAX_COLLATERAL_BPS + 1, ..params() },
-            MarketParams { execution_window: MAX_WINDOW_SECS + 1, ..params() },
-            MarketParams { reveal_window: -1, ..params() },
-            MarketParams { unbonding_period: 0, ..params() },
-            MarketParams { draw_horizon_slots: 1, ..params() },
-            MarketParams { draw_horizon_slots: 513, ..params() },
-            MarketParams { max_reassignments: 4, ..params() },
+            MarketParams {
+                fee_bps: 1_001,
+                ..params()
+            },
+            MarketParams {
+                max_replication: 0,
+                ..params()
+            },
+            MarketParams {
+                max_replication: 8,
+                ..params()
+            },
+            MarketParams {
+                min_collateral: 0,
+                ..params()
+            },
+            MarketParams {
+                min_collateral: 101,
+                ..params()
+            },
+            MarketParams {
+                collateral_bps: MAX_COLLATERAL_BPS + 1,
+                ..params()
+            },
+            MarketParams {
+                execution_window: MAX_WINDOW_SECS + 1,
+                ..params()
+            },
+            MarketParams {
+                reveal_window: -1,
+                ..params()
+            },
+            MarketParams {
+                unbonding_period: 0,
+                ..params()
+            },
+            MarketParams {
+                draw_horizon_slots: 1,
+                ..params()
+            },
+            MarketParams {
+                draw_horizon_slots: 513,
+                ..params()
+            },
+            MarketParams {
+                max_reassignments: 4,
+                ..params()
+            },
         ];
         for p in bad {
             assert!(p.validate().is_err(), "{p:?} must be rejected");
@@ -195,9 +231,15 @@ mod tests {
         let p = params();
         assert_eq!(p.collateral_for(1).unwrap(), 20);
         assert_eq!(p.collateral_for(500).unwrap(), 500);
-        let p = MarketParams { collateral_bps: 5_000, ..p };
+        let p = MarketParams {
+            collateral_bps: 5_000,
+            ..p
+        };
         assert_eq!(p.collateral_for(101).unwrap(), 51);
-        let p = MarketParams { collateral_bps: MAX_COLLATERAL_BPS, ..p };
+        let p = MarketParams {
+            collateral_bps: MAX_COLLATERAL_BPS,
+            ..p
+        };
         assert_eq!(p.collateral_for(u64::MAX / 5).unwrap(), u64::MAX / 5 * 5);
         assert!(p.collateral_for(u64::MAX).is_err());
     }

@@ -260,12 +260,18 @@ mod tests {
             n.lock_seat(30).unwrap_err(),
             ConcordError::InsufficientFreeStake.into()
         );
-        assert_eq!((n.locked_collateral, n.active_seats, n.assigned), (90, 3, 3));
+        assert_eq!(
+            (n.locked_collateral, n.active_seats, n.assigned),
+            (90, 3, 3)
+        );
         assert_eq!(n.end_seat(30, SeatEnd::Paid { reward: 7 }).unwrap(), 7);
         assert_eq!(n.end_seat(30, SeatEnd::Dissented).unwrap(), 30);
         assert_eq!(n.end_seat(30, SeatEnd::Missed).unwrap(), 30);
         assert_eq!((n.stake, n.locked_collateral, n.earnings), (40, 0, 7));
-        assert_eq!((n.agreed, n.dissented, n.missed, n.active_seats), (1, 1, 1, 0));
+        assert_eq!(
+            (n.agreed, n.dissented, n.missed, n.active_seats),
+            (1, 1, 1, 0)
+        );
         n.lock_seat(10).unwrap();
         assert_eq!(n.end_seat(10, SeatEnd::Released).unwrap(), 0);
         assert_eq!((n.stake, n.locked_collateral), (40, 0));
@@ -282,7 +288,10 @@ mod tests {
         n.lock_seat(10).unwrap();
         assert_eq!(n.unbond(100, 50).unwrap(), 150);
         assert!(!n.in_draw());
-        assert_eq!(n.unbond(101, 50).unwrap_err(), ConcordError::NodeUnbonding.into());
+        assert_eq!(
+            n.unbond(101, 50).unwrap_err(),
+            ConcordError::NodeUnbonding.into()
+        );
         assert_eq!(
             n.withdraw_stake(1, 149).unwrap_err(),
             ConcordError::UnbondingNotElapsed.into()

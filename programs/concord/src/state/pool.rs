@@ -202,7 +202,13 @@ impl Pool {
 
     /// Makes the pool agree with `node` (whose account is `key`): inserted if it is available and
     /// active, removed if not, refreshed otherwise. Sets `node.pool_index`.
-    pub fn reconcile(&mut self, key: Pubkey, node: &mut Node, slot: u64, change: Change) -> Result<()> {
+    pub fn reconcile(
+        &mut self,
+        key: Pubkey,
+        node: &mut Node,
+        slot: u64,
+        change: Change,
+    ) -> Result<()> {
         self.roll(slot);
         let belongs = node.in_draw();
         let index = node.pool_index;
@@ -388,7 +394,10 @@ pub(crate) mod tests {
     #[test]
     fn layout_is_packed_and_sized() {
         assert_eq!(std::mem::size_of::<PoolEntry>(), 96);
-        assert_eq!(Pool::SIZE, 8 + 96 + 96 * POOL_CAPACITY + 2 * 8 * POOL_CAPACITY);
+        assert_eq!(
+            Pool::SIZE,
+            8 + 96 + 96 * POOL_CAPACITY + 2 * 8 * POOL_CAPACITY
+        );
         assert_eq!(Pool::SIZE, 114_792);
     }
 
@@ -404,7 +413,8 @@ pub(crate) mod tests {
         assert_eq!(nodes[1].pool_index, 1);
         // Leaving frees the index; the next join reuses it.
         nodes[1].available = false;
-        pool.reconcile(keys[1], &mut nodes[1], 2, Change::Operator).unwrap();
+        pool.reconcile(keys[1], &mut nodes[1], 2, Change::Operator)
+            .unwrap();
         assert_eq!((pool.count, pool.total_weight), (2, 40));
         assert_eq!(nodes[1].pool_index, NO_INDEX);
         let k = Pubkey::new_unique();
@@ -414,7 +424,8 @@ pub(crate) mod tests {
         assert_eq!(pool.len, 3);
         // Refresh: a slash lowers the weight without touching changed_slot.
         nodes[2].stake = 25;
-        pool.reconcile(keys[2], &mut nodes[2], 4, Change::Protocol).unwrap();
+        pool.reconcile(keys[2], &mut nodes[2], 4, Change::Protocol)
+            .unwrap();
         assert_eq!(pool.entries[2].weight, 25);
         assert_eq!(pool.entries[2].changed_slot, 1);
         assert_eq!(pool.total_weight, 40);
@@ -423,7 +434,8 @@ pub(crate) mod tests {
             since: 0,
             withdrawable_at: 1,
         };
-        pool.reconcile(keys[0], &mut nodes[0], 5, Change::Operator).unwrap();
+        pool.reconcile(keys[0], &mut nodes[0], 5, Change::Operator)
+            .unwrap();
         assert_eq!((pool.count, pool.total_weight), (2, 30));
         // A mismatched key is refused.
         let err = pool.reconcile(Pubkey::new_unique(), &mut nodes[2], 6, Change::Protocol);
@@ -452,7 +464,10 @@ pub(crate) mod tests {
         let (k, mut n) = (Pubkey::new_unique(), node(7));
         pool.reconcile(k, &mut n, 3, Change::Operator).unwrap(); // epoch 0
         let b0 = pool.snapshot_of(0).unwrap();
-        assert_eq!(pool.snapshot_total[b0], 0, "epoch 0's snapshot predates the join");
+        assert_eq!(
+            pool.snapshot_total[b0], 0,
+            "epoch 0's snapshot predates the join"
+        );
         pool.roll(12); // epoch 1
         let b1 = pool.snapshot_of(1).unwrap();
         assert_eq!(pool.snapshot_total[b1], 7);
@@ -461,7 +476,10 @@ pub(crate) mod tests {
         n.stake = 100;
         pool.reconcile(k, &mut n, 15, Change::Operator).unwrap();
         assert_eq!(pool.tree_weight(b1, 0), 7);
-        assert!(pool.snapshot_of(0).is_some(), "epoch 0 is kept through epoch 1");
+        assert!(
+            pool.snapshot_of(0).is_some(),
+            "epoch 0 is kept through epoch 1"
+        );
         pool.roll(25); // epoch 2 replaces epoch 0
         assert!(pool.snapshot_of(0).is_none());
         assert_eq!(pool.tree_weight(pool.snapshot_of(2).unwrap(), 0), 100);
@@ -472,29 +490,21 @@ pub(crate) mod tests {
         let mut pool = boxed_pool(1);
         let mut weights = vec![0u64; POOL_CAPACITY];
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        for i in 0..700 {
+        for w in weights.iter_mut().take(700) {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x % 5 != 0 {
-                weights[i] = x % 1_000;
-                let mut n = node(weights[i]);
-                pool.reconcile(Pubkey::new_unique(), &mut n, 0, Change::Operator)
-                    .unwrap();
-            } else {
-                // a free slot: join then leave
-                let mut n = node(3);
-                let k = Pubkey::new_unique();
+            if x.is_multiple_of(5) {
+                // A node joins and leaves first: the next join reuses its index.
+                let (k, mut n) = (Pubkey::new_unique(), node(3));
                 pool.reconcile(k, &mut n, 0, Change::Operator).unwrap();
                 n.available = false;
                 pool.reconcile(k, &mut n, 0, Change::Operator).unwrap();
-                let mut n = node(weights[i]);
-                // keep indices aligned with `weights`: fill the freed index again at once
-                weights[i] = x % 1_000;
-                n.stake = weights[i];
-                pool.reconcile(Pubkey::new_unique(), &mut n, 0, Change::Operator)
-                    .unwrap();
             }
+            *w = x % 1_000;
+            let mut n = node(*w);
+            pool.reconcile(Pubkey::new_unique(), &mut n, 0, Change::Operator)
+                .unwrap();
         }
         pool.roll(1);
         let b = pool.snapshot_of(1).unwrap();

@@ -60,7 +60,9 @@ impl Fixture {
         // One node at a time in the pool, so each draw picks the node meant for the role; each
         // then leaves the pool (keeping its seat).
         let earner = env.operators(1, 200 * UNIT).await.remove(0);
-        let (settled_job, _) = env.run_job(&buyer, job_args(1, 1, REWARD), &[digest(1)]).await;
+        let (settled_job, _) = env
+            .run_job(&buyer, job_args(1, 1, REWARD), &[digest(1)])
+            .await;
         env.set_available(earner.node, false).await;
 
         let revealer = env.operators(1, 200 * UNIT).await.remove(0);
@@ -1301,12 +1303,18 @@ async fn reveal_result_attacks() {
     let mut f = Fixture::new().await;
     let op = f.revealer.user.kp.insecure_clone();
     let (node, job) = (f.revealer.node, f.revealing_job);
-    let valid = f.env.reveal_ix_with(node, job, digest(2), salt(&node)).await;
+    let valid = f
+        .env
+        .reveal_ix_with(node, job, digest(2), salt(&node))
+        .await;
     let wrong_owner = f.spoof(node, SYSTEM).await;
     let fake_job = f.spoof(job, concord::ID).await;
     let fake_node = f.spoof(node, concord::ID).await;
     let wrong_salt = f.env.reveal_ix_with(node, job, digest(2), [0; 32]).await;
-    let wrong_digest = f.env.reveal_ix_with(node, job, digest(3), salt(&node)).await;
+    let wrong_digest = f
+        .env
+        .reveal_ix_with(node, job, digest(3), salt(&node))
+        .await;
     let attacks = vec![
         (
             "missing signer",
@@ -1338,8 +1346,18 @@ async fn reveal_result_attacks() {
             vec![&op],
             fw(Anchor::ConstraintSeeds),
         ),
-        ("wrong salt", wrong_salt, vec![&op], anchor_code(E::CommitmentMismatch)),
-        ("wrong digest", wrong_digest, vec![&op], anchor_code(E::CommitmentMismatch)),
+        (
+            "wrong salt",
+            wrong_salt,
+            vec![&op],
+            anchor_code(E::CommitmentMismatch),
+        ),
+        (
+            "wrong digest",
+            wrong_digest,
+            vec![&op],
+            anchor_code(E::CommitmentMismatch),
+        ),
         (
             "refund diverted",
             replace(&valid, f.buyer.token, f.attacker.token),
@@ -1368,14 +1386,22 @@ async fn reveal_result_attacks() {
 }
 
 /// `settle_job` with its node accounts replaced by `nodes`.
-async fn settle_with(env: &mut Env, job: Pubkey, refund: Option<Pubkey>, nodes: &[Pubkey]) -> Instruction {
+async fn settle_with(
+    env: &mut Env,
+    job: Pubkey,
+    refund: Option<Pubkey>,
+    nodes: &[Pubkey],
+) -> Instruction {
     let mut ix = env.settle_ix(job).await;
     ix.accounts.truncate(7);
     if let Some(r) = refund {
         ix.accounts[5].pubkey = r;
     }
-    ix.accounts
-        .extend(nodes.iter().map(|n| solana_sdk::instruction::AccountMeta::new(*n, false)));
+    ix.accounts.extend(
+        nodes
+            .iter()
+            .map(|n| solana_sdk::instruction::AccountMeta::new(*n, false)),
+    );
     ix
 }
 
@@ -1426,18 +1452,48 @@ async fn settle_job_attacks() {
             vec![],
             anchor_code(E::WrongPool),
         ),
-        ("node accounts omitted", omitted, vec![], anchor_code(E::NodeAccountsMismatch)),
-        ("node substituted", substituted, vec![], anchor_code(E::NodeAccountsMismatch)),
-        ("node look-alike", look_alike, vec![], anchor_code(E::NodeAccountsMismatch)),
-        ("node read-only", read_only, vec![], anchor_code(E::NodeAccountsMismatch)),
-        ("refund diverted", diverted, vec![], anchor_code(E::WrongRefundAccount)),
+        (
+            "node accounts omitted",
+            omitted,
+            vec![],
+            anchor_code(E::NodeAccountsMismatch),
+        ),
+        (
+            "node substituted",
+            substituted,
+            vec![],
+            anchor_code(E::NodeAccountsMismatch),
+        ),
+        (
+            "node look-alike",
+            look_alike,
+            vec![],
+            anchor_code(E::NodeAccountsMismatch),
+        ),
+        (
+            "node read-only",
+            read_only,
+            vec![],
+            anchor_code(E::NodeAccountsMismatch),
+        ),
+        (
+            "refund diverted",
+            diverted,
+            vec![],
+            anchor_code(E::WrongRefundAccount),
+        ),
         (
             "wrong vault",
             replace(&valid, f.env.vault, f.attacker.token),
             vec![],
             anchor_code(E::WrongVault),
         ),
-        ("reused account: refund = vault", refund_vault, vec![], anchor_code(E::WrongRefundAccount)),
+        (
+            "reused account: refund = vault",
+            refund_vault,
+            vec![],
+            anchor_code(E::WrongRefundAccount),
+        ),
     ];
     run(
         &mut f.env,
@@ -1498,7 +1554,9 @@ async fn copied_commitment_cannot_be_revealed() {
     env.send(&[ix], &[&lazy_kp]).await.unwrap();
     env.reveal(honest, job, digest(7)).await.unwrap();
     // Everything the honest node revealed is public now; it still does not open the copy.
-    let ix = env.reveal_ix_with(lazy, job, digest(7), salt(&honest)).await;
+    let ix = env
+        .reveal_ix_with(lazy, job, digest(7), salt(&honest))
+        .await;
     env.send_expect(&[ix], &[&lazy_kp], anchor_code(E::CommitmentMismatch))
         .await;
     env.advance(default_params().reveal_window).await;
@@ -1519,7 +1577,9 @@ async fn reveal_before_commit_phase_closes_is_refused() {
     let seats = env.draw(job).await;
     env.commit(seats[0], job, digest(1)).await.unwrap();
     // One commit outstanding: refused.
-    let ix = env.reveal_ix_with(seats[0], job, digest(1), salt(&seats[0])).await;
+    let ix = env
+        .reveal_ix_with(seats[0], job, digest(1), salt(&seats[0]))
+        .await;
     let kp = env.signer_of(&seats[0]);
     env.send_expect(&[ix], &[&kp], anchor_code(E::RevealNotOpen))
         .await;
@@ -1651,7 +1711,8 @@ async fn node_of_another_market_is_refused() {
     env.warp(1).await;
     let valid = env.draw_ix(job).await;
     let ix = replace(&valid, local.node, foreign.node);
-    env.send_expect(&[ix], &[], anchor_code(E::WrongMarket)).await;
+    env.send_expect(&[ix], &[], anchor_code(E::WrongMarket))
+        .await;
     let c = commitment(&job, &foreign.node, &digest(1), &salt(&foreign.node));
     let mut ix = ix::commit_result(env.info(), &job, &foreign.key(), c, &[local.node]);
     ix.accounts[3].pubkey = foreign.node;

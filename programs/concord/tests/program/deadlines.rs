@@ -4,9 +4,9 @@
 use crate::harness::*;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{InstructionData, ToAccountMetas};
-use solana_sdk::instruction::Instruction;
 use concord::errors::ConcordError as E;
 use concord::state::{JobState, SeatStatus};
+use solana_sdk::instruction::Instruction;
 
 const REWARD: u64 = 10 * UNIT;
 const BUYER_FUNDS: u64 = 1_000 * UNIT;
@@ -54,7 +54,8 @@ async fn an_undrawn_job_expires_after_its_horizon_with_a_full_refund() {
     assert_eq!(env.market_state().await.treasury, 0);
     // A late draw is refused.
     let ix = env.draw_ix_unchecked(job).await;
-    env.send_expect(&[ix], &[], anchor_code(E::AlreadyDrawn)).await;
+    env.send_expect(&[ix], &[], anchor_code(E::AlreadyDrawn))
+        .await;
 }
 
 #[tokio::test]
@@ -82,7 +83,8 @@ async fn the_draw_needs_a_later_slot_so_bundling_it_with_create_job_fails() {
     // Same slot, separate transaction: refused as well.
     let job = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
     let ix = env.draw_ix_unchecked(job).await;
-    env.send_expect(&[ix], &[], anchor_code(E::DrawTooEarly)).await;
+    env.send_expect(&[ix], &[], anchor_code(E::DrawTooEarly))
+        .await;
     // The next slot works.
     env.warp(1).await;
     assert_eq!(env.draw(job).await.len(), 1);
@@ -145,7 +147,11 @@ async fn commit_deadline_with_a_quorum_of_commits_opens_reveals_and_slashes_the_
     env.reveal(seats[0], job, digest(1)).await.unwrap();
     env.reveal(seats[1], job, digest(1)).await.unwrap();
     let j = env.job(job).await;
-    assert_eq!(j.state, JobState::Settled, "the last reveal of the committed set settles");
+    assert_eq!(
+        j.state,
+        JobState::Settled,
+        "the last reveal of the committed set settles"
+    );
     assert_eq!(j.seats[2].status, SeatStatus::Slashed);
     assert_eq!(
         node_tuple(&mut env, seats[2]).await,
@@ -183,9 +189,16 @@ async fn a_no_show_is_slashed_and_its_seat_reassigned_to_a_backup_and_the_job_se
     env.settle(job).await.unwrap();
 
     let j = env.job(job).await;
-    assert_eq!(j.state, JobState::Assigned, "a new commit window for the backup");
+    assert_eq!(
+        j.state,
+        JobState::Assigned,
+        "a new commit window for the backup"
+    );
     assert_eq!(j.reassignments, 1);
-    assert_eq!(j.seats[2].node, backups[0], "the first backup took the seat");
+    assert_eq!(
+        j.seats[2].node, backups[0],
+        "the first backup took the seat"
+    );
     assert_eq!(j.seats[2].status, SeatStatus::Assigned);
     assert_eq!(j.backups, backups[1..].to_vec());
     assert!(j.commit_deadline > deadline_before);
@@ -232,7 +245,11 @@ async fn reassignment_rounds_are_bounded_then_the_job_fails_without_quorum() {
     env.settle(job).await.unwrap();
     let j = env.job(job).await;
     assert_eq!(j.state, JobState::Failed);
-    assert_eq!(j.seats[0].status, SeatStatus::Released, "the committer is excused");
+    assert_eq!(
+        j.seats[0].status,
+        SeatStatus::Released,
+        "the committer is excused"
+    );
     for node in [seats[1], seats[2], backups[0], backups[1]] {
         assert_eq!(env.node(node).await.missed, 1, "every no-show is slashed");
     }
@@ -290,7 +307,11 @@ async fn revealed_disagreement_without_quorum_refunds_and_slashes_nobody() {
         env.reveal(*node, job, digest(i as u8)).await.unwrap();
     }
     let j = env.job(job).await;
-    assert_eq!(j.state, JobState::Failed, "the last reveal settles: no quorum");
+    assert_eq!(
+        j.state,
+        JobState::Failed,
+        "the last reveal settles: no quorum"
+    );
     assert!(j.seats.iter().all(|s| s.status == SeatStatus::Released));
     assert_eq!(env.balance(buyer.token).await, BUYER_FUNDS);
     assert_eq!(env.market_state().await.treasury, 0);

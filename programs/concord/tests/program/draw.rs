@@ -47,7 +47,11 @@ async fn the_client_computes_the_same_draw_as_the_program() {
             env.next_epoch().await;
         }
     }
-    assert!(seen.len() > 15, "draws spread over the pool: {} nodes seen", seen.len());
+    assert!(
+        seen.len() > 15,
+        "draws spread over the pool: {} nodes seen",
+        seen.len()
+    );
 }
 
 #[tokio::test]
@@ -59,7 +63,11 @@ async fn a_cranker_cannot_pass_accounts_that_change_the_draw() {
     env.warp(1).await;
     let valid = env.draw_ix(job).await;
     let seats: Vec<Pubkey> = valid.accounts[8..].iter().map(|m| m.pubkey).collect();
-    let outsider = ops.iter().map(|o| o.node).find(|n| !seats.contains(n)).unwrap();
+    let outsider = ops
+        .iter()
+        .map(|o| o.node)
+        .find(|n| !seats.contains(n))
+        .unwrap();
     let with = |accounts: Vec<Pubkey>| {
         let mut ix = valid.clone();
         ix.accounts.truncate(8);
@@ -69,10 +77,16 @@ async fn a_cranker_cannot_pass_accounts_that_change_the_draw() {
     };
     let mismatch = anchor_code(E::NodeAccountsMismatch);
     let cases = [
-        ("another node in a seat", with(vec![seats[0], seats[1], outsider])),
+        (
+            "another node in a seat",
+            with(vec![seats[0], seats[1], outsider]),
+        ),
         ("seats reordered", with(vec![seats[1], seats[0], seats[2]])),
         ("a seat left out", with(vec![seats[0], seats[1]])),
-        ("an extra node", with(vec![seats[0], seats[1], seats[2], outsider])),
+        (
+            "an extra node",
+            with(vec![seats[0], seats[1], seats[2], outsider]),
+        ),
         ("no accounts", with(vec![])),
     ];
     for (what, ix) in cases {
@@ -145,10 +159,19 @@ async fn ineligible_picks_are_skipped_with_their_reason() {
     env.draw(job).await;
     let j = env.job(job).await;
     let ineligible = [ops[0].node, ops[1].node, ops[2].node];
-    for s in j.seats.iter().map(|s| s.node).chain(j.backups.iter().copied()) {
+    for s in j
+        .seats
+        .iter()
+        .map(|s| s.node)
+        .chain(j.backups.iter().copied())
+    {
         assert!(!ineligible.contains(&s), "an ineligible node was drawn");
     }
-    assert_eq!(j.seats.len() + j.backups.len(), 5, "every eligible node was drawn");
+    assert_eq!(
+        j.seats.len() + j.backups.len(),
+        5,
+        "every eligible node was drawn"
+    );
 }
 
 #[tokio::test]
@@ -181,7 +204,11 @@ async fn changes_after_a_job_exists_do_not_steer_its_draw() {
     let after = env.preview(job).await;
     // The picks are the same sequence: the changed node is skipped, the others move up one,
     // and the first backup takes the last seat.
-    assert!(after.skipped.contains(&(picked, Skip::Left)), "{:?}", after.skipped);
+    assert!(
+        after.skipped.contains(&(picked, Skip::Left)),
+        "{:?}",
+        after.skipped
+    );
     let mut expected = before.seats[1..].to_vec();
     expected.push(before.backups[0]);
     assert_eq!(after.seats, expected);

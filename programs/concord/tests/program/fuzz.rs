@@ -222,7 +222,9 @@ impl World {
                     (vec![ix], vec![kp])
                 }
                 3 => (
-                    vec![self.env.set_available_ix(&op_kp.pubkey(), rng.gen_bool(0.6))],
+                    vec![self
+                        .env
+                        .set_available_ix(&op_kp.pubkey(), rng.gen_bool(0.6))],
                     vec![op_kp],
                 ),
                 4 => {
@@ -343,9 +345,7 @@ impl World {
                 None
             }
             // Drawn by a crank or by a seat holder's first commit.
-            JobState::Open if rng.gen_bool(0.5) => {
-                Some((vec![self.env.draw_ix(j).await], vec![]))
-            }
+            JobState::Open if rng.gen_bool(0.5) => Some((vec![self.env.draw_ix(j).await], vec![])),
             JobState::Open => {
                 let seats = self.env.try_preview(j).await?.seats;
                 let node = *seats.get(rng.gen_range(0..seats.len().max(1)))?;
@@ -354,7 +354,8 @@ impl World {
             JobState::Assigned => {
                 let node = job.seats[rng.gen_range(0..job.seats.len())].node;
                 // Sometimes a seat holder never shows up: the deadline reassigns its seat.
-                if seat_of(&node) == Some(concord::state::SeatStatus::Assigned) && rng.gen_bool(0.8) {
+                if seat_of(&node) == Some(concord::state::SeatStatus::Assigned) && rng.gen_bool(0.8)
+                {
                     self.honest_commit(j, node).await
                 } else {
                     Some((vec![self.env.settle_ix(j).await], vec![]))
@@ -365,7 +366,10 @@ impl World {
                 if seat_of(&node) == Some(concord::state::SeatStatus::Committed) {
                     let d = self.commits.get(&(j, node)).copied().unwrap_or(digest(1));
                     let kp = self.env.signer_of(&node);
-                    Some((vec![self.env.reveal_ix_with(node, j, d, salt(&node)).await], vec![kp]))
+                    Some((
+                        vec![self.env.reveal_ix_with(node, j, d, salt(&node)).await],
+                        vec![kp],
+                    ))
                 } else {
                     Some((vec![self.env.settle_ix(j).await], vec![]))
                 }
@@ -374,7 +378,11 @@ impl World {
         }
     }
 
-    async fn honest_commit(&mut self, j: Pubkey, node: Pubkey) -> Option<(Vec<Instruction>, Vec<Keypair>)> {
+    async fn honest_commit(
+        &mut self,
+        j: Pubkey,
+        node: Pubkey,
+    ) -> Option<(Vec<Instruction>, Vec<Keypair>)> {
         let d = digest(1);
         self.commits.insert((j, node), d);
         let c = concord::state::commitment(&j, &node, &d, &salt(&node));

@@ -230,6 +230,11 @@ impl Env {
         result
     }
 
+    /// Sends `ixs` without the invariant check (bulk simulations; tests use `send`).
+    pub async fn send_unchecked(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        self.send_raw(ixs, signers).await
+    }
+
     async fn send_raw(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
         // A distinct compute-unit price makes every transaction unique under one blockhash.
         self.nonce += 1;
@@ -336,7 +341,8 @@ impl Env {
     /// jobs created from now on.
     pub async fn next_epoch(&mut self) {
         let slot = self.slot().await;
-        let next = (slot / HORIZON + 1) * HORIZON;
+        let epoch = self.pool_state().await.epoch_slots;
+        let next = (slot / epoch + 1) * epoch;
         self.warp(next - slot).await;
     }
 
@@ -369,7 +375,10 @@ impl Env {
     }
 
     pub async fn slot_hashes(&mut self) -> Vec<u8> {
-        self.account(ix::SLOT_HASHES).await.expect("SlotHashes").data
+        self.account(ix::SLOT_HASHES)
+            .await
+            .expect("SlotHashes")
+            .data
     }
 
     pub async fn balance(&mut self, token_account: Pubkey) -> u64 {
@@ -533,7 +542,10 @@ impl Env {
     pub async fn create_market_with(&mut self, params: MarketParams) -> TxResult {
         let rent = self.pool_rent().await;
         let ixs = self.create_market_ixs(params, rent);
-        let (a, p) = (self.authority.insecure_clone(), self.pool_kp.insecure_clone());
+        let (a, p) = (
+            self.authority.insecure_clone(),
+            self.pool_kp.insecure_clone(),
+        );
         self.send(&ixs, &[&a, &p]).await?;
         let state = self.market_state().await;
         self.info = Some(MarketInfo {
@@ -629,7 +641,11 @@ impl Env {
     pub async fn draw_ix(&mut self, job: Pubkey) -> Instruction {
         let j = self.job(job).await;
         let p = self.preview(job).await;
-        let seats = if p.is_staffed(j.replication) { p.seats } else { vec![] };
+        let seats = if p.is_staffed(j.replication) {
+            p.seats
+        } else {
+            vec![]
+        };
         ix::draw_job(self.info(), &job, &j, &seats)
     }
 
@@ -662,7 +678,10 @@ impl Env {
             None => false,
         };
         let seats = if open {
-            self.try_preview(job).await.map(|p| p.seats).unwrap_or_default()
+            self.try_preview(job)
+                .await
+                .map(|p| p.seats)
+                .unwrap_or_default()
         } else {
             vec![]
         };
@@ -875,7 +894,10 @@ impl Env {
             assert_eq!(node.active_seats, seats, "active seats of {node_key}");
             if node.in_draw() {
                 let e = &pool.entries[node.pool_index as usize];
-                assert!(e.is_live() && e.node == node_key, "pool entry of {node_key}");
+                assert!(
+                    e.is_live() && e.node == node_key,
+                    "pool entry of {node_key}"
+                );
                 assert_eq!(
                     (e.weight, e.locked, e.ask, e.vram_mib, e.backends),
                     (
@@ -901,7 +923,10 @@ impl Env {
             pool.total_weight,
             "pool.total_weight = Σ entry weights"
         );
-        assert_eq!(pool.total_weight, pool_stake, "Σ weights = Σ stake in the draw");
+        assert_eq!(
+            pool.total_weight, pool_stake,
+            "Σ weights = Σ stake in the draw"
+        );
         assert_eq!(market.total_stake, stake, "market.total_stake");
         assert_eq!(market.total_earnings, earnings, "market.total_earnings");
         assert_eq!(market.total_escrow, escrow, "market.total_escrow");

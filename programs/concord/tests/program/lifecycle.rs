@@ -32,7 +32,13 @@ async fn run(
     let buyer = env.user(1_000 * UNIT).await;
     env.operators(pool, 200 * UNIT).await;
     let digests: Vec<[u8; 32]> = (0..usize::from(n))
-        .map(|i| if i < dissenters { digest(0xee) } else { digest(1) })
+        .map(|i| {
+            if i < dissenters {
+                digest(0xee)
+            } else {
+                digest(1)
+            }
+        })
         .collect();
     let txs = env.tx_count;
     let (job, seats) = env.run_job(&buyer, job_args(n, q, REWARD), &digests).await;
@@ -55,7 +61,12 @@ async fn single_worker_lifecycle() {
     assert_eq!(node.earnings, REWARD);
     assert_eq!(node.stake, 200 * UNIT);
     assert_eq!(
-        (node.locked_collateral, node.active_seats, node.agreed, node.assigned),
+        (
+            node.locked_collateral,
+            node.active_seats,
+            node.agreed,
+            node.assigned
+        ),
         (0, 0, 1, 1)
     );
     assert_eq!(env.market_state().await.treasury, fee(1));
@@ -86,7 +97,11 @@ async fn three_workers_all_agree() {
     let (mut env, buyer, job, seats) = run(spl_token(), 6, 3, 2, 0).await;
     let j = env.job(job).await;
     assert_eq!(j.state, JobState::Settled);
-    assert_eq!(j.backups.len(), 3, "three backups were drawn and stay unused");
+    assert_eq!(
+        j.backups.len(),
+        3,
+        "three backups were drawn and stay unused"
+    );
     for node in &seats {
         assert_eq!(env.node(*node).await.earnings, REWARD);
     }

@@ -7,11 +7,11 @@
 // Tests resend the same instruction after a refusal; `&[ix.clone()]` reads better there.
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
-mod harness;
-mod lifecycle;
+mod attacks;
 mod deadlines;
 mod draw;
-mod nodes;
-mod market;
-mod attacks;
 mod fuzz;
+mod harness;
+mod lifecycle;
+mod market;
+mod nodes;

@@ -19,18 +19,90 @@ async fn market_parameters_are_bounded() {
     let p = default_params();
     use concord::MarketParams as P;
     let cases: Vec<(P, E)> = vec![
-        (P { fee_bps: 1_001, ..p }, E::FeeTooHigh),
-        (P { max_replication: 0, ..p }, E::InvalidMaxReplication),
-        (P { max_replication: 8, ..p }, E::InvalidMaxReplication),
-        (P { min_collateral: 0, ..p }, E::InvalidCollateral),
-        (P { min_collateral: p.min_stake + 1, ..p }, E::InvalidCollateral),
-        (P { collateral_bps: 50_001, ..p }, E::InvalidCollateral),
-        (P { execution_window: -5, ..p }, E::InvalidWindow),
-        (P { reveal_window: 31 * 86_400, ..p }, E::InvalidWindow),
-        (P { unbonding_period: i64::MAX, ..p }, E::InvalidWindow),
-        (P { draw_horizon_slots: 1, ..p }, E::InvalidDrawHorizon),
-        (P { draw_horizon_slots: 513, ..p }, E::InvalidDrawHorizon),
-        (P { max_reassignments: 4, ..p }, E::InvalidReassignments),
+        (
+            P {
+                fee_bps: 1_001,
+                ..p
+            },
+            E::FeeTooHigh,
+        ),
+        (
+            P {
+                max_replication: 0,
+                ..p
+            },
+            E::InvalidMaxReplication,
+        ),
+        (
+            P {
+                max_replication: 8,
+                ..p
+            },
+            E::InvalidMaxReplication,
+        ),
+        (
+            P {
+                min_collateral: 0,
+                ..p
+            },
+            E::InvalidCollateral,
+        ),
+        (
+            P {
+                min_collateral: p.min_stake + 1,
+                ..p
+            },
+            E::InvalidCollateral,
+        ),
+        (
+            P {
+                collateral_bps: 50_001,
+                ..p
+            },
+            E::InvalidCollateral,
+        ),
+        (
+            P {
+                execution_window: -5,
+                ..p
+            },
+            E::InvalidWindow,
+        ),
+        (
+            P {
+                reveal_window: 31 * 86_400,
+                ..p
+            },
+            E::InvalidWindow,
+        ),
+        (
+            P {
+                unbonding_period: i64::MAX,
+                ..p
+            },
+            E::InvalidWindow,
+        ),
+        (
+            P {
+                draw_horizon_slots: 1,
+                ..p
+            },
+            E::InvalidDrawHorizon,
+        ),
+        (
+            P {
+                draw_horizon_slots: 513,
+                ..p
+            },
+            E::InvalidDrawHorizon,
+        ),
+        (
+            P {
+                max_reassignments: 4,
+                ..p
+            },
+            E::InvalidReassignments,
+        ),
     ];
     let authority = env.authority.insecure_clone();
     let pool = env.pool_kp.insecure_clone();
@@ -70,7 +142,10 @@ async fn market_parameters_are_bounded() {
         (env.mint, env.vault, env.pool, 0)
     );
     let pool = env.pool_state().await;
-    assert_eq!((pool.market, pool.epoch_slots, pool.count), (env.market, HORIZON, 0));
+    assert_eq!(
+        (pool.market, pool.epoch_slots, pool.count),
+        (env.market, HORIZON, 0)
+    );
 
     // update_market applies the same bounds, and the horizon (the pool's epoch) is fixed.
     for (params, err) in &cases {
@@ -78,7 +153,13 @@ async fn market_parameters_are_bounded() {
         env.send_expect(&[ix], &[&authority], anchor_code(*err))
             .await;
     }
-    let ix = env.update_market_ix(&authority.pubkey(), P { draw_horizon_slots: 32, ..edge });
+    let ix = env.update_market_ix(
+        &authority.pubkey(),
+        P {
+            draw_horizon_slots: 32,
+            ..edge
+        },
+    );
     env.send_expect(&[ix], &[&authority], anchor_code(E::ImmutableParameter))
         .await;
 }
@@ -160,7 +241,9 @@ async fn pause_stops_entries_and_draws_but_never_exits() {
     let running = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
     let running_seat = env.draw(running).await[0];
     let open = env.create_job(&buyer, job_args(1, 1, REWARD)).await;
-    let (_, earned_seats) = env.run_job(&buyer, job_args(1, 1, REWARD), &[digest(1)]).await;
+    let (_, earned_seats) = env
+        .run_job(&buyer, job_args(1, 1, REWARD), &[digest(1)])
+        .await;
     env.warp(1).await;
 
     env.set_paused(true).await;
@@ -185,7 +268,11 @@ async fn pause_stops_entries_and_draws_but_never_exits() {
     assert_eq!(env.job(running).await.state, JobState::Settled);
     env.warp(HORIZON).await;
     env.settle(open).await.unwrap();
-    assert_eq!(env.job(open).await.state, JobState::Expired, "an undrawn job still expires");
+    assert_eq!(
+        env.job(open).await.state,
+        JobState::Expired,
+        "an undrawn job still expires"
+    );
     let ix = env.close_ix(&buyer, running);
     env.send(&[ix], &[&buyer.kp]).await.unwrap();
     let earner = ops.iter().find(|o| o.node == earned_seats[0]).unwrap();
@@ -214,7 +301,8 @@ async fn treasury_withdrawal_and_surplus_sweep() {
     let mut env = Env::new().await;
     let buyer = env.user(1_000 * UNIT).await;
     env.operators(1, 200 * UNIT).await;
-    env.run_job(&buyer, job_args(1, 1, REWARD), &[digest(1)]).await;
+    env.run_job(&buyer, job_args(1, 1, REWARD), &[digest(1)])
+        .await;
     let treasury = env.market_state().await.treasury;
     assert_eq!(treasury, (REWARD * 250).div_ceil(10_000));
 
@@ -260,7 +348,8 @@ async fn treasury_withdrawal_and_surplus_sweep() {
     env.surplus = 0;
     env.send(&[ix.clone()], &[&a]).await.unwrap();
     assert_eq!(env.market_state().await.treasury, 7 * UNIT);
-    env.send_expect(&[ix], &[&a], anchor_code(E::NoSurplus)).await;
+    env.send_expect(&[ix], &[&a], anchor_code(E::NoSurplus))
+        .await;
 }
 
 async fn market_over_token_2022_mint(
@@ -298,7 +387,9 @@ async fn token_2022_mints_with_accounting_breaking_extensions_are_rejected() {
     res.unwrap();
     let buyer = env.user(100 * UNIT).await;
     env.operators(1, 200 * UNIT).await;
-    let (job, seats) = env.run_job(&buyer, job_args(1, 1, REWARD), &[digest(1)]).await;
+    let (job, seats) = env
+        .run_job(&buyer, job_args(1, 1, REWARD), &[digest(1)])
+        .await;
     assert_eq!(env.job(job).await.state, JobState::Settled);
     assert_eq!(env.node(seats[0]).await.earnings, REWARD);
 }
@@ -340,8 +431,12 @@ async fn cancel_only_in_the_creation_slot_and_close() {
 
     // Closing a non-terminal job is refused.
     let close = env.close_ix(&buyer, job);
-    env.send_expect(&[close.clone()], &[&buyer.kp], anchor_code(E::JobNotTerminal))
-        .await;
+    env.send_expect(
+        &[close.clone()],
+        &[&buyer.kp],
+        anchor_code(E::JobNotTerminal),
+    )
+    .await;
     // Once the creation slot has passed (its hash seeds the draw, so a buyer could re-roll the
     // committee by cancelling), cancel is refused.
     let late = env.create_job(&buyer, job_args(2, 2, REWARD)).await;
@@ -459,20 +554,25 @@ async fn refund_account_demanding_memos_cannot_block_settlement() {
     env.settle(job).await.unwrap();
     let j = env.job(job).await;
     assert_eq!(j.state, JobState::Failed);
-    assert_eq!(j.escrow, REWARD + j.fee, "the whole escrow waits for the buyer");
+    assert_eq!(
+        j.escrow,
+        REWARD + j.fee,
+        "the whole escrow waits for the buyer"
+    );
 
     // close_job refuses the memo-demanding account by name...
     let ix = env.close_ix(&buyer, job);
     env.send_expect(&[ix], &[&buyer.kp], anchor_code(E::RefundAccountUnusable))
         .await;
     // ...and settle_job delivers the pending refund once the account can receive it.
-    let off = spl_token_2022::extension::memo_transfer::instruction::disable_required_transfer_memos(
-        &env.token_program,
-        &buyer.token,
-        &buyer.key(),
-        &[],
-    )
-    .unwrap();
+    let off =
+        spl_token_2022::extension::memo_transfer::instruction::disable_required_transfer_memos(
+            &env.token_program,
+            &buyer.token,
+            &buyer.key(),
+            &[],
+        )
+        .unwrap();
     env.send(&[off], &[&buyer.kp]).await.unwrap();
     let before = env.balance(buyer.token).await;
     env.settle(job).await.unwrap();

@@ -46,20 +46,30 @@ async fn collateral_is_locked_per_seat_scaled_by_the_reward_and_released() {
     let b = env.create_job(&buyer, job_args(1, 1, 50 * UNIT)).await;
     env.draw(a).await;
     env.draw(b).await;
-    assert_eq!(env.job(b).await.collateral_per_seat, 50 * UNIT, "100 % of the reward");
+    assert_eq!(
+        env.job(b).await.collateral_per_seat,
+        50 * UNIT,
+        "100 % of the reward"
+    );
     assert_eq!(env.job(a).await.collateral_per_seat, 20 * UNIT, "the floor");
     let n = env.node(op.node).await;
     assert_eq!(
         (n.locked_collateral, n.active_seats, n.assigned),
         (collateral(REWARD) + collateral(50 * UNIT), 2, 2)
     );
-    assert_eq!(env.pool_state().await.entries[n.pool_index as usize].locked, n.locked_collateral);
+    assert_eq!(
+        env.pool_state().await.entries[n.pool_index as usize].locked,
+        n.locked_collateral
+    );
     serve(&mut env, a).await;
     let n = env.node(op.node).await;
     assert_eq!((n.locked_collateral, n.active_seats), (50 * UNIT, 1));
     serve(&mut env, b).await;
     let n = env.node(op.node).await;
-    assert_eq!((n.locked_collateral, n.active_seats, n.stake), (0, 0, 200 * UNIT));
+    assert_eq!(
+        (n.locked_collateral, n.active_seats, n.stake),
+        (0, 0, 200 * UNIT)
+    );
 }
 
 #[tokio::test]
@@ -76,11 +86,23 @@ async fn a_draw_skips_nodes_without_free_stake_or_minimum_stake() {
     }
     let (job, p) = job_and_preview(&mut env, &buyer, job_args(1, 1, REWARD)).await;
     assert!(p.seats.is_empty());
-    assert!(p.skipped.contains(&(op.node, Skip::FreeStake)), "{:?}", p.skipped);
-    assert!(p.skipped.contains(&(small.node, Skip::Stake)), "{:?}", p.skipped);
+    assert!(
+        p.skipped.contains(&(op.node, Skip::FreeStake)),
+        "{:?}",
+        p.skipped
+    );
+    assert!(
+        p.skipped.contains(&(small.node, Skip::Stake)),
+        "{:?}",
+        p.skipped
+    );
     let ix = env.draw_ix(job).await;
     env.send(&[ix], &[]).await.unwrap();
-    assert_eq!(env.job(job).await.state, JobState::Expired, "unstaffed: refunded");
+    assert_eq!(
+        env.job(job).await.state,
+        JobState::Expired,
+        "unstaffed: refunded"
+    );
 
     // More stake frees room; topping up reaches the minimum.
     let dep = env.deposit_ix(&op, 20 * UNIT);
@@ -107,8 +129,12 @@ async fn unbonding_leaves_the_pool_keeps_seats_and_gates_withdrawal() {
 
     // Withdrawing while active is refused.
     let w = env.withdraw_stake_ix(&op, op.user.token, 10 * UNIT);
-    env.send_expect(&[w.clone()], &[&op.user.kp], anchor_code(E::NodeNotUnbonding))
-        .await;
+    env.send_expect(
+        &[w.clone()],
+        &[&op.user.kp],
+        anchor_code(E::NodeNotUnbonding),
+    )
+    .await;
 
     let ub = env.unbond_ix(&op);
     env.send(&[ub.clone()], &[&op.user.kp]).await.unwrap();
@@ -129,18 +155,30 @@ async fn unbonding_leaves_the_pool_keeps_seats_and_gates_withdrawal() {
     env.set_available(op.node, true).await;
     assert_eq!(env.node(op.node).await.pool_index, NO_INDEX);
 
-    env.send_expect(&[w.clone()], &[&op.user.kp], anchor_code(E::UnbondingNotElapsed))
-        .await;
+    env.send_expect(
+        &[w.clone()],
+        &[&op.user.kp],
+        anchor_code(E::UnbondingNotElapsed),
+    )
+    .await;
     env.advance(60).await;
     // Still holding a seat: refused. The seat is served while unbonding.
-    env.send_expect(&[w.clone()], &[&op.user.kp], anchor_code(E::NodeHasActiveSeats))
-        .await;
+    env.send_expect(
+        &[w.clone()],
+        &[&op.user.kp],
+        anchor_code(E::NodeHasActiveSeats),
+    )
+    .await;
     serve(&mut env, held).await;
     assert_eq!(env.job(held).await.state, JobState::Settled);
 
     let too_much = env.withdraw_stake_ix(&op, op.user.token, 201 * UNIT);
-    env.send_expect(&[too_much], &[&op.user.kp], anchor_code(E::InsufficientStake))
-        .await;
+    env.send_expect(
+        &[too_much],
+        &[&op.user.kp],
+        anchor_code(E::InsufficientStake),
+    )
+    .await;
     env.send(&[w], &[&op.user.kp]).await.unwrap();
     let rest = env.withdraw_stake_ix(&op, op.user.token, 190 * UNIT);
     env.send(&[rest], &[&op.user.kp]).await.unwrap();
@@ -155,7 +193,10 @@ async fn the_availability_switch_takes_a_node_out_of_the_draw_and_back() {
     let ops = env.operators(2, 200 * UNIT).await;
     env.set_available(ops[0].node, false).await;
     let n = env.node(ops[0].node).await;
-    assert!(!n.available && n.stake == 200 * UNIT, "stake stays where it is");
+    assert!(
+        !n.available && n.stake == 200 * UNIT,
+        "stake stays where it is"
+    );
     env.warp(1).await;
     let (_, p) = job_and_preview(&mut env, &buyer, job_args(2, 2, REWARD)).await;
     assert_eq!(p.seats, vec![ops[1].node]);
@@ -223,8 +264,12 @@ async fn earnings_withdrawal() {
     env.send_expect(&[zero], &[&op.user.kp], anchor_code(E::ZeroAmount))
         .await;
     let over = env.withdraw_earnings_ix(&op, op.user.token, REWARD + 1);
-    env.send_expect(&[over], &[&op.user.kp], anchor_code(E::InsufficientEarnings))
-        .await;
+    env.send_expect(
+        &[over],
+        &[&op.user.kp],
+        anchor_code(E::InsufficientEarnings),
+    )
+    .await;
     // To any token account of the mint, e.g. a cold wallet's.
     let cold = env.user(0).await;
     let part = env.withdraw_earnings_ix(&op, cold.token, 4 * UNIT);
