@@ -112,6 +112,8 @@ async fn run_split(f: f64, split: usize, jobs: usize) -> Vec<Cell> {
     }
     env.next_epoch().await;
     let buyer = env.user(u64::MAX / 4).await;
+    // Rent for every job account (about 0.02 SOL each).
+    env.airdrop(&buyer.key(), 1_000_000_000_000).await;
     let mut cells = vec![];
     for (n, q) in [(3u8, 2u8), (5, 3), (7, 4)] {
         let mut cell = Cell {
