@@ -292,7 +292,10 @@ impl JobHandle {
 
 /// Summarises a terminal job.
 pub fn result_of(job: Job) -> JobResult {
+    let address = crate::pda::job_address(&job.market, job.job_id);
+    let invalid_input = job.accepted_digest == Some(concord::state::input_invalid_digest(&address));
     let output_uris = match job.accepted_digest {
+        Some(_) if invalid_input => vec![],
         Some(d) => job
             .seats
             .iter()
@@ -302,6 +305,11 @@ pub fn result_of(job: Job) -> JobResult {
         None => vec![],
     };
     let failure = match job.state {
+        JobState::Settled if invalid_input => Some(
+            "the nodes agreed that the input could not be fetched or did not match its digest \
+             (the job settled on the invalid-input digest: the nodes were paid, there is no output)"
+                .to_string(),
+        ),
         JobState::Settled => None,
         JobState::Failed => Some(
             if job
@@ -331,26 +339,40 @@ pub fn result_of(job: Job) -> JobResult {
     }
 }
 
+/// How long [`JobResult::fetch_verified_output`] keeps trying: nodes publish an output once they
+/// see their seat paid, a poll interval or so after the settlement.
+pub const OUTPUT_WAIT: Duration = Duration::from_secs(30);
+
 impl JobResult {
-    /// Downloads the output from the agreeing nodes' URIs, in turn, until one matches the accepted
-    /// digest.
+    /// Downloads the output from the paid nodes' URIs, in turn, until one matches the accepted
+    /// digest; retries for up to [`OUTPUT_WAIT`] while the nodes publish it.
     pub async fn fetch_verified_output(&self, max_bytes: u64) -> Result<Vec<u8>> {
-        let digest = self.accepted_digest.ok_or_else(|| {
-            ClientError::Data(format!(
-                "the job has no accepted output: {}",
-                self.failure.as_deref().unwrap_or("not settled")
-            ))
-        })?;
-        let mut errors = vec![];
-        for uri in &self.output_uris {
-            match data::fetch_verified(uri, &digest, max_bytes).await {
-                Ok(bytes) => return Ok(bytes),
-                Err(e) => errors.push(e.to_string()),
+        let digest = match (self.accepted_digest, &self.failure) {
+            (Some(d), None) => d,
+            _ => {
+                return Err(ClientError::Data(format!(
+                    "the job has no accepted output: {}",
+                    self.failure.as_deref().unwrap_or("not settled")
+                )))
             }
+        };
+        let started = Instant::now();
+        loop {
+            let mut errors = vec![];
+            for uri in &self.output_uris {
+                match data::fetch_verified(uri, &digest, max_bytes).await {
+                    Ok(bytes) => return Ok(bytes),
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+            if started.elapsed() >= OUTPUT_WAIT {
+                return Err(ClientError::Data(format!(
+                    "no output URI delivered bytes with the accepted digest within {} s: {}",
+                    OUTPUT_WAIT.as_secs(),
+                    errors.join("; ")
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        Err(ClientError::Data(format!(
-            "no output URI delivered bytes with the accepted digest: {}",
-            errors.join("; ")
-        )))
     }
 }

@@ -136,8 +136,8 @@ fn whole_market_flow_through_the_cli() {
     assert_eq!(q["eligible_nodes"], 3, "{q}");
     assert_eq!(q["work_units"], 2 * 8 * 4 * 16);
     assert_eq!(
-        q["reward_for_target"], "0",
-        "asks are 0: any reward will do"
+        q["reward_for_target"], "0.000001",
+        "asks are 0: the smallest reward will do"
     );
 
     // The buyer submits a matmul job with a generated input.

@@ -197,5 +197,10 @@ async fn json_rpc_errors_use_standard_codes() {
     let mut ix = concord_client::ix::set_paused(&m, true);
     ix.accounts[0].pubkey = client.payer_key();
     let err = client.send(&[ix], &[]).await.unwrap_err();
-    assert_eq!(err.program_error_name(), Some("Unauthorized"), "{err}");
+    assert!(err.is(concord_client::ConcordError::Unauthorized), "{err}");
+    assert_eq!(
+        err.program_error_name(),
+        Some("Unauthorized"),
+        "the name, for messages"
+    );
 }

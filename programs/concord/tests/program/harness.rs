@@ -231,6 +231,7 @@ impl Env {
     }
 
     /// Sends `ixs` without the invariant check (bulk simulations; tests use `send`).
+    #[allow(dead_code)] // used by benches/soundness.rs, which shares this harness
     pub async fn send_unchecked(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
         self.send_raw(ixs, signers).await
     }
