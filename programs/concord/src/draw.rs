@@ -178,36 +178,8 @@ pub fn draw(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::pool::tests::boxed_pool;
-    use crate::state::{Change, Node, NodeSpec, NodeStatus, NO_INDEX};
-
-    fn node(stake: u64) -> Node {
-        Node {
-            market: Pubkey::default(),
-            operator: Pubkey::new_unique(),
-            stake,
-            locked_collateral: 0,
-            earnings: 0,
-            active_seats: 0,
-            spec: NodeSpec {
-                gpu_model: String::new(),
-                vram_mib: 16_384,
-                compute_capability: 80,
-                backends: BACKEND_ALL,
-            },
-            status: NodeStatus::Active,
-            available: true,
-            ask: 0,
-            pool_index: NO_INDEX,
-            assigned: 0,
-            agreed: 0,
-            dissented: 0,
-            missed: 0,
-            registered_at: 0,
-            last_active: 0,
-            bump: 0,
-        }
-    }
+    use crate::state::pool::tests::{boxed_pool, node};
+    use crate::state::{Change, Node};
 
     fn rules() -> DrawRules {
         DrawRules {

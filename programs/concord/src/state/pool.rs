@@ -363,32 +363,23 @@ pub(crate) mod tests {
         pool
     }
 
-    fn node(stake: u64) -> Node {
-        Node {
-            market: Pubkey::default(),
-            operator: Pubkey::new_unique(),
+    /// An available, active node with `stake`, a GPU spec and no seats.
+    pub(crate) fn node(stake: u64) -> Node {
+        let spec = NodeSpec {
+            gpu_model: String::new(),
+            vram_mib: 16_384,
+            compute_capability: 80,
+            backends: crate::constants::BACKEND_ALL,
+        };
+        Node::new(
+            Pubkey::default(),
+            Pubkey::new_unique(),
+            spec,
             stake,
-            locked_collateral: 0,
-            earnings: 0,
-            active_seats: 0,
-            spec: NodeSpec {
-                gpu_model: String::new(),
-                vram_mib: 1,
-                compute_capability: 80,
-                backends: 3,
-            },
-            status: NodeStatus::Active,
-            available: true,
-            ask: 0,
-            pool_index: NO_INDEX,
-            assigned: 0,
-            agreed: 0,
-            dissented: 0,
-            missed: 0,
-            registered_at: 0,
-            last_active: 0,
-            bump: 0,
-        }
+            0,
+            0,
+            0,
+        )
     }
 
     #[test]
