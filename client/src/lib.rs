@@ -2,9 +2,10 @@
 //!
 //! Typed Rust client for [Concord](https://github.com/concord-market/concord), a decentralized
 //! GPU compute market on Solana: PDA helpers ([`pda`]), instruction builders for every
-//! instruction ([`ix`]), account fetchers (single and batched), event decoding ([`events`]),
-//! typed errors that name program error codes ([`ClientError`]), the kernel catalogue
-//! ([`kernels`]), and the buyer's flow: submit a job and await the verified result.
+//! instruction ([`ix`]), the committee draw computed off-chain and quotes ([`draw`]), account
+//! fetchers (single and batched), event decoding ([`events`]), typed errors matching program
+//! error codes ([`ClientError`], [`ConcordError`]), the kernel catalogue ([`kernels`]), and the
+//! buyer's flow: submit a job and await the verified result.
 //!
 //! ```no_run
 //! use concord_client::{data, ConcordClient, JobSpec, KernelParams};
@@ -20,13 +21,19 @@
 //!     params: KernelParams::MatmulF32 { m: 2, n: 2, k: 2 },
 //!     input_uri: data::inline_uri(&input),
 //!     input_digest: data::sha256(&input),
-//!     requirements: Requirements { min_vram_mib: 0, min_compute_capability: 0, backends: BACKEND_CPU },
+//!     requirements: Requirements {
+//!         min_vram_mib: 0,
+//!         min_compute_capability: 0,
+//!         backends: BACKEND_CPU,
+//!         min_agreed: 0,       // no track record needed
+//!         max_fault_bps: 10_000,
+//!     },
 //!     replication: 3,
 //!     quorum: 2,
 //!     reward_per_worker: 1_000_000,
 //! };
 //! let job = client.submit_job(&market, &buyer, &spec).await?;
-//! let result = job.wait().await?;                      // cranks settlement when due
+//! let result = job.wait().await?;                      // cranks the draw and settlement when due
 //! let output = result.fetch_verified_output(1 << 20).await?; // sha256-checked
 //! println!("{} bytes, digest {:?}", output.len(), result.accepted_digest);
 //! # Ok(()) }
