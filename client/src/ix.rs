@@ -496,7 +496,7 @@ pub fn settle_job(market: &MarketInfo, job_address: &Pubkey, job: &Job) -> Instr
     ix
 }
 
-/// The commitment a node sends in `commit_result` (PROTOCOL.md: bound to job and node).
+/// The commitment a node sends in `commit_result` (docs/protocol.md: bound to job and node).
 pub fn commitment(job: &Pubkey, node: &Pubkey, digest: &[u8; 32], salt: &[u8; 32]) -> [u8; 32] {
     concord::state::commitment(job, node, digest, salt)
 }

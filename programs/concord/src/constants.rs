@@ -78,7 +78,7 @@ pub const BACKEND_CPU: u8 = 1 << 1;
 /// Every backend bit the protocol knows.
 pub const BACKEND_ALL: u8 = BACKEND_CUDA | BACKEND_CPU;
 
-/// Kernel catalogue ids (see PROTOCOL.md, "Kernel catalogue").
+/// Kernel catalogue ids (see docs/protocol.md, "Kernel catalogue").
 pub mod kernel {
     /// `matmul_f32 (M, N, K)`.
     pub const MATMUL_F32: u8 = 1;

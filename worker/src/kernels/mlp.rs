@@ -1,7 +1,7 @@
 //! `mlp_f32`: a dense network. Layer l maps width `s_l` to `s_{l+1}`:
 //! `Y = relu(fold_k fma(X[i][k], W[k][j], +0.0) + b[j])` — the matmul in k order, then the bias
 //! add (one rounding), then `relu(v) = if v > 0 { v } else { +0.0 }` (so −0.0 and NaN become +0.0).
-//! Every layer, the last included, applies the ReLU, as PROTOCOL.md defines.
+//! Every layer, the last included, applies the ReLU, as the catalogue defines (docs/protocol.md).
 //!
 //! Input blob: for each layer, `W_l` (s_l × s_{l+1}) then `b_l` (s_{l+1}); then `X` (batch × s_0).
 

@@ -1,4 +1,4 @@
-//! The kernel catalogue's CPU backend: the reference semantics of PROTOCOL.md, made fast
+//! The kernel catalogue's CPU backend: the reference semantics of docs/protocol.md, made fast
 //! (multithreaded with rayon, cache-friendly loop orders that keep every reduction's order), so
 //! its bytes are the protocol's bytes.
 //!
