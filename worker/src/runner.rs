@@ -104,7 +104,8 @@ impl Worker {
     }
 
     /// Runs until `shutdown` turns true: resumes journaled jobs, then discovers and serves new
-    /// ones. On shutdown no new job is claimed and in-flight jobs are left to the journal.
+    /// ones. On shutdown no new seat is taken up and in-flight jobs are left to the journal. A
+    /// corrupt journal is an error before anything is sent.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> Result<()> {
         let market = self.market().await.context("cannot read the market")?;
         let node = market.node_address(&self.operator());
@@ -115,8 +116,8 @@ impl Worker {
                 self.market
             );
         }
-        self.sync_terms(&market).await?;
         let journaled = self.journal.all()?;
+        self.sync_terms(&market).await?;
         let slots = Arc::new(Semaphore::new(self.cfg.max_concurrent_jobs));
         let mut tasks = tokio::task::JoinSet::new();
         for entry in journaled {
