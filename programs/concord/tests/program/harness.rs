@@ -639,13 +639,13 @@ impl Env {
         concord_client::draw::preview(&mut pool, &job, &j, &hashes).ok()
     }
 
+    /// `draw_job` with the seats the draw picks; with none when it cannot be staffed or can no
+    /// longer be previewed (past its horizon: the program then expires the job), as a crank does.
     pub async fn draw_ix(&mut self, job: Pubkey) -> Instruction {
         let j = self.job(job).await;
-        let p = self.preview(job).await;
-        let seats = if p.is_staffed(j.replication) {
-            p.seats
-        } else {
-            vec![]
+        let seats = match self.try_preview(job).await {
+            Some(p) if p.is_staffed(j.replication) => p.seats,
+            _ => vec![],
         };
         ix::draw_job(self.info(), &job, &j, &seats)
     }
