@@ -6,7 +6,7 @@
 
 use concord::draw::{self, DrawRules, Skip};
 use concord::pricing;
-use concord::state::{Job, JobState, MarketParams, Pool, Requirements};
+use concord::state::{Job, MarketParams, Pool, Requirements};
 use solana_sdk::pubkey::Pubkey;
 
 /// A draw, with pool indices resolved to node accounts.
@@ -74,20 +74,6 @@ pub fn preview(
         skipped: d.skipped.iter().map(|(i, r)| (key(i), *r)).collect(),
         attempts: d.attempts,
     })
-}
-
-/// The seats a commit must pass while `job` is open (its draw's seat holders), or none once it
-/// has been drawn.
-pub fn seats_to_pass(
-    pool: &mut Pool,
-    job_address: &Pubkey,
-    job: &Job,
-    slot_hashes: &[u8],
-) -> Result<Vec<Pubkey>, NotYet> {
-    if job.state != JobState::Open {
-        return Ok(vec![]);
-    }
-    preview(pool, job_address, job, slot_hashes).map(|p| p.seats)
 }
 
 /// What a job would be drawn from.

@@ -92,7 +92,7 @@ impl<'a, 'info> NodeSet<'a, 'info> {
         Ok(NodeSet { own, others })
     }
 
-    /// Index `i` of `others`, or the own node when `key` is it.
+    /// The node account `key`: the own node, or one of the remaining accounts.
     pub fn get(&mut self, key: &Pubkey) -> Option<&mut Account<'info, Node>> {
         if let Some(own) = self.own.as_deref_mut() {
             if own.key() == *key {
@@ -264,8 +264,7 @@ pub fn reassign(
         });
         job.seats[i].status = SeatStatus::Slashed;
 
-        while let Some(backup) = job.backups.first().copied() {
-            job.backups.remove(0);
+        while let Some(backup) = job.next_backup() {
             let node = nodes
                 .get(&backup)
                 .ok_or(ConcordError::NodeAccountsMismatch)?;

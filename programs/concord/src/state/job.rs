@@ -314,10 +314,14 @@ impl Job {
         self.state == JobState::Revealing && self.revealed_count() == self.committed_count()
     }
 
-    /// Puts `backup` into seat `index` in place of its no-show holder.
+    /// Takes the next backup off the list, in draw order.
+    pub fn next_backup(&mut self) -> Option<Pubkey> {
+        (!self.backups.is_empty()).then(|| self.backups.remove(0))
+    }
+
+    /// Puts `backup` (taken with `next_backup`) into seat `index` in place of its no-show holder.
     pub fn reassign(&mut self, index: usize, backup: Pubkey) {
         self.seats[index] = Seat::assigned(backup);
-        self.backups.retain(|b| *b != backup);
     }
 }
 
@@ -448,7 +452,9 @@ mod tests {
             ConcordError::CommitWindowClosed.into()
         );
         // The no-show's seat goes to the backup, which then commits.
-        j.reassign(1, backup);
+        let next = j.next_backup().unwrap();
+        assert_eq!(next, backup);
+        j.reassign(1, next);
         assert_eq!(j.seats[1].node, backup);
         assert!(j.backups.is_empty());
         j.commit_deadline = 1_200;

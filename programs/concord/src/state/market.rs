@@ -68,9 +68,8 @@ impl MarketParams {
     /// Collateral of a seat of a job paying `reward` per worker:
     /// max(min_collateral, ceil(reward × collateral_bps / 10 000)).
     pub fn collateral_for(&self, reward: u64) -> Result<u64> {
-        let scaled =
-            (u128::from(reward) * u128::from(self.collateral_bps)).div_ceil(BPS_DENOMINATOR);
-        let scaled = u64::try_from(scaled).map_err(|_| ConcordError::MathOverflow)?;
+        let scaled = crate::pricing::bps_of(reward, u64::from(self.collateral_bps))
+            .ok_or(ConcordError::MathOverflow)?;
         Ok(scaled.max(self.min_collateral))
     }
 }

@@ -22,7 +22,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::ConcordError;
-use crate::state::{Node, NodeSpec};
+use crate::state::Node;
 
 /// Number of entries of a pool: nodes that can be available in one market at once.
 pub const POOL_CAPACITY: usize = 1024;
@@ -99,13 +99,6 @@ impl PoolEntry {
         self.backends = node.spec.backends;
         self.agreed = saturate_u32(node.agreed);
         self.faults = saturate_u32(node.dissented.saturating_add(node.missed));
-    }
-
-    /// The hardware part of a node's spec, as stored here.
-    pub fn meets_hardware(&self, spec: &NodeSpec) -> bool {
-        self.vram_mib >= spec.vram_mib
-            && self.compute_capability >= spec.compute_capability
-            && self.backends & spec.backends != 0
     }
 }
 
@@ -355,7 +348,7 @@ impl Pool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::state::NodeStatus;
+    use crate::state::{NodeSpec, NodeStatus};
 
     pub(crate) fn boxed_pool(epoch_slots: u64) -> Box<Pool> {
         let mut pool = Pool::new_boxed();
