@@ -31,6 +31,7 @@ impl Net {
                 rpc_port: 0,
                 data_dir: dir.path().join("localnet"),
                 slot_time: Duration::from_millis(100),
+                ..Default::default()
             }))
             .expect("localnet starts");
         Net {

@@ -213,6 +213,7 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         rpc_port: 0,
         data_dir: dir.join("localnet"),
         slot_time: Duration::from_millis(400),
+        ..Default::default()
     })
     .await?;
     say(format!(

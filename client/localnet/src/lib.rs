@@ -5,12 +5,19 @@
 //! Token, Token-2022 and Associated Token programs) runs in-process and is served over Solana
 //! JSON-RPC on 127.0.0.1, so `solana-rpc-client` and other clients work against it unchanged.
 //! Slots advance about every 400 ms and the clock follows wall time, so deadlines behave as on a
-//! real cluster. See [`rpc::METHODS`] for the methods served.
+//! real cluster; a blockhash stays valid for 150 blocks. PubSub (websocket) is served on the RPC
+//! port + 1, as by solana-test-validator. See [`rpc::METHODS`] and [`rpc::UNSUPPORTED`] for the
+//! methods, [`history::HistoryLimits`] and [`pubsub::PubSubLimits`] for the bounds, and
+//! [`fixtures::Fixtures`] for loading accounts and programs at start.
 
 #![allow(deprecated)] // solana-program-test 3.x flags its API "unstable" through deprecation
 
 pub mod bootstrap;
 pub mod chain;
+pub mod fixtures;
+pub mod history;
+pub mod logs;
+pub mod pubsub;
 pub mod rpc;
 pub mod server;
 
@@ -27,7 +34,7 @@ pub use bootstrap::BootstrapInfo;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalnetError {
-    #[error("cannot listen on {addr}: {reason} (is another validator or localnet running? pick another port with --rpc-port)")]
+    #[error("cannot listen on {addr}: {reason} (is another validator or localnet running? pick another port with --rpc-port, or the websocket port with --ws-port)")]
     Bind { addr: SocketAddr, reason: String },
     #[error("keypair file {0}")]
     Keypair(String),
@@ -40,27 +47,88 @@ pub enum LocalnetError {
 /// How to start the network.
 #[derive(Clone, Debug)]
 pub struct LocalnetConfig {
-    /// Port on 127.0.0.1; 0 picks a free one.
+    /// Port on 127.0.0.1; 0 picks a free one (with a free port after it for PubSub).
     pub rpc_port: u16,
+    /// PubSub port; `None` is the RPC port + 1.
+    pub ws_port: Option<u16>,
     /// Where keypairs and `localnet.json` are written.
     pub data_dir: PathBuf,
     pub slot_time: Duration,
+    /// Accounts and programs stored at genesis.
+    pub fixtures: fixtures::Fixtures,
+    pub history: history::HistoryLimits,
+    pub pubsub: pubsub::PubSubLimits,
 }
 
 impl Default for LocalnetConfig {
     fn default() -> Self {
         LocalnetConfig {
             rpc_port: 8899,
+            ws_port: None,
             data_dir: PathBuf::from(".concord/localnet"),
             slot_time: Duration::from_millis(400),
+            fixtures: fixtures::Fixtures::default(),
+            history: history::HistoryLimits::default(),
+            pubsub: pubsub::PubSubLimits::default(),
         }
     }
+}
+
+async fn bind(port: u16) -> Result<tokio::net::TcpListener, LocalnetError> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| LocalnetError::Bind {
+            addr,
+            reason: e.to_string(),
+        })
+}
+
+fn port_of(l: &tokio::net::TcpListener) -> Result<u16, LocalnetError> {
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| LocalnetError::Io(e.to_string()))
+}
+
+/// The RPC and PubSub listeners. With port 0, finds a free port whose successor is free too, so
+/// that clients deriving the websocket URL as RPC port + 1 find it.
+async fn listeners(
+    config: &LocalnetConfig,
+) -> Result<(tokio::net::TcpListener, tokio::net::TcpListener), LocalnetError> {
+    if config.rpc_port != 0 || config.ws_port.is_some() {
+        let rpc = bind(config.rpc_port).await?;
+        let ws_port = match config.ws_port {
+            Some(p) => p,
+            None => port_of(&rpc)?.checked_add(1).ok_or_else(|| {
+                LocalnetError::Io(
+                    "the RPC port is 65535; choose a websocket port with --ws-port".into(),
+                )
+            })?,
+        };
+        return Ok((rpc, bind(ws_port).await?));
+    }
+    let mut last = None;
+    for _ in 0..32 {
+        let rpc = bind(0).await?;
+        match port_of(&rpc)?.checked_add(1) {
+            Some(next) => match bind(next).await {
+                Ok(ws) => return Ok((rpc, ws)),
+                Err(e) => last = Some(e),
+            },
+            None => continue,
+        }
+    }
+    Err(last.unwrap_or_else(|| LocalnetError::Io("no free pair of ports".into())))
 }
 
 /// A running local network. Dropping it stops the server and the clock.
 pub struct Localnet {
     pub addr: SocketAddr,
     pub url: String,
+    /// The PubSub (websocket) address and URL.
+    pub ws_addr: SocketAddr,
+    pub ws_url: String,
+    pub chain: Arc<chain::Chain>,
     pub info: BootstrapInfo,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -68,25 +136,29 @@ pub struct Localnet {
 impl Localnet {
     /// Starts the bank, the clock and the JSON-RPC server, then bootstraps the market.
     pub async fn start(config: LocalnetConfig) -> Result<Localnet, LocalnetError> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], config.rpc_port));
-        let listener =
-            tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|e| LocalnetError::Bind {
-                    addr,
-                    reason: e.to_string(),
-                })?;
+        let (listener, ws_listener) = listeners(&config).await?;
         let addr = listener
             .local_addr()
             .map_err(|e| LocalnetError::Io(e.to_string()))?;
+        let ws_addr = ws_listener
+            .local_addr()
+            .map_err(|e| LocalnetError::Io(e.to_string()))?;
         let url = format!("http://{addr}");
+        let ws_url = format!("ws://{ws_addr}");
 
-        let chain = chain::Chain::start().await;
-        let clock = chain.spawn_clock(config.slot_time);
+        let chain = chain::Chain::start(&config.fixtures, config.history, config.slot_time).await;
+        let clock = chain.spawn_clock();
         let rpc = Arc::new(rpc::Rpc {
             chain: Arc::clone(&chain),
+            rpc_addr: Some(addr),
+            pubsub_addr: Some(ws_addr),
         });
         let server = tokio::spawn(server::serve(listener, rpc));
+        let pubsub = tokio::spawn(pubsub::serve(
+            ws_listener,
+            Arc::clone(&chain),
+            config.pubsub,
+        ));
         let funder = Keypair::new();
         let client = ConcordClient::new(url.clone(), funder.insecure_clone());
         let funded = client
@@ -101,11 +173,14 @@ impl Localnet {
             Ok(_) => bootstrap::bootstrap(&client, &url, &config.data_dir).await,
             Err(e) => Err(e),
         };
-        let tasks = vec![clock, server];
+        let tasks = vec![clock, server, pubsub];
         match info {
             Ok(info) => Ok(Localnet {
                 addr,
                 url,
+                ws_addr,
+                ws_url,
+                chain,
                 info,
                 tasks,
             }),
@@ -172,12 +247,14 @@ impl Localnet {
         let mut s = format!(
             "Concord localnet (embedded Solana runtime)\n\
              RPC URL        {}\n\
+             WebSocket URL  {}\n\
              program id     {}\n\
              market         {} (id {})\n\
              mint           {} ({} decimals, SPL Token)\n\
              authority      {}\n\
              buyer          {}\n",
             i.rpc_url,
+            self.ws_url,
             i.program_id,
             i.market,
             i.market_id,

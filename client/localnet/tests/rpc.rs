@@ -18,6 +18,7 @@ async fn start() -> (Localnet, tempfile::TempDir) {
         rpc_port: 0,
         data_dir: dir.path().to_path_buf(),
         slot_time: Duration::from_millis(100),
+        ..Default::default()
     })
     .await
     .expect("localnet starts");
@@ -139,7 +140,7 @@ async fn json_rpc_errors_use_standard_codes() {
     let (net, _dir) = start().await;
     let r = raw(
         &net.url,
-        json!({"jsonrpc": "2.0", "id": 7, "method": "getProgramAccounts", "params": []}),
+        json!({"jsonrpc": "2.0", "id": 7, "method": "getVoteAccounts", "params": []}),
     )
     .await;
     assert_eq!(r["error"]["code"], -32601);

@@ -5,6 +5,18 @@ use anchor_lang::prelude::*;
 use crate::draw::Skip;
 use crate::state::{JobState, MarketParams, NodeSpec, SeatStatus};
 
+/// Writes `event` to the transaction's log as `Program data: <base64>`, exactly as Anchor's
+/// `emit!` does on chain. Natively (the local network, the program tests) Anchor's `emit!` writes
+/// nothing; this goes through the syscall stubs instead, which [`crate::native`] routes to the
+/// log, so clients observe the same events either way.
+pub fn emit<E: anchor_lang::Event>(event: E) {
+    let data = event.data();
+    #[cfg(target_os = "solana")]
+    anchor_lang::solana_program::log::sol_log_data(&[&data]);
+    #[cfg(not(target_os = "solana"))]
+    solana_sysvar::program_stubs::sol_log_data(&[&data]);
+}
+
 #[event]
 #[derive(Debug, Clone)]
 pub struct MarketCreated {

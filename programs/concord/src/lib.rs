@@ -14,6 +14,8 @@ pub mod draw;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+#[cfg(not(target_os = "solana"))]
+pub mod native;
 pub mod pricing;
 pub mod settlement;
 pub mod state;

@@ -176,7 +176,7 @@ pub fn perform_draw(
     };
     let job_key = job.key();
     for (index, reason) in &result.skipped {
-        emit!(SkippedNode {
+        crate::events::emit(SkippedNode {
             job: job_key,
             node: pool.entries[*index as usize].node,
             reason: *reason,
@@ -203,7 +203,7 @@ pub fn perform_draw(
         pool.reconcile(*key, node, slot, Change::Protocol)?;
     }
     job.assign(seat_keys.clone(), backup_keys.clone(), seed, slot, now)?;
-    emit!(JobDrawn {
+    crate::events::emit(JobDrawn {
         job: job_key,
         seed,
         seats: seat_keys,
@@ -211,7 +211,7 @@ pub fn perform_draw(
         attempts: result.attempts,
         commit_deadline: job.commit_deadline,
     });
-    emit!(JobStateChanged {
+    crate::events::emit(JobStateChanged {
         job: job_key,
         from: JobState::Open,
         to: JobState::Assigned,
@@ -256,7 +256,7 @@ pub fn reassign(
         let amount = node.end_seat(collateral, SeatEnd::Missed)?;
         market.take_slash(amount)?;
         pool.reconcile(holder, node, slot, Change::Protocol)?;
-        emit!(SeatSettled {
+        crate::events::emit(SeatSettled {
             job: job_key,
             node: holder,
             outcome: SeatStatus::Slashed,
@@ -275,7 +275,7 @@ pub fn reassign(
             node.last_active = now;
             pool.reconcile(backup, node, slot, Change::Protocol)?;
             job.reassign(i, backup);
-            emit!(SeatReassigned {
+            crate::events::emit(SeatReassigned {
                 job: job_key,
                 seat: i as u8,
                 from: holder,
@@ -297,7 +297,7 @@ pub fn reassign(
 /// Assigned → Revealing at the commit deadline.
 pub fn open_reveals(job: &mut Account<Job>, now: i64) -> Result<()> {
     job.open_reveals(now)?;
-    emit!(JobStateChanged {
+    crate::events::emit(JobStateChanged {
         job: job.key(),
         from: JobState::Assigned,
         to: JobState::Revealing,
@@ -375,7 +375,7 @@ pub fn finalize(
             SeatEnd::Released => SeatStatus::Released,
         };
         seat.status = status;
-        emit!(SeatSettled {
+        crate::events::emit(SeatSettled {
             job: job_key,
             node: seat.node,
             outcome: status,
@@ -414,7 +414,7 @@ pub fn finalize(
     job.accepted_digest = winner;
     job.state = to;
     job.finalized_at = now;
-    emit!(JobStateChanged {
+    crate::events::emit(JobStateChanged {
         job: job_key,
         from,
         to,
@@ -486,7 +486,7 @@ fn is_live_token_account(info: &AccountInfo, token_program: &Pubkey, mint: &Pubk
 
 /// Emits the summary event of a finalised job.
 pub fn emit_finalized(job: &Account<Job>, outcome: Outcome, refund_delivered: bool) {
-    emit!(JobFinalized {
+    crate::events::emit(JobFinalized {
         job: job.key(),
         state: job.state,
         accepted_digest: job.accepted_digest,

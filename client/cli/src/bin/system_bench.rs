@@ -44,6 +44,7 @@ async fn setup(dir: &std::path::Path, operators: usize) -> Result<Setup> {
         rpc_port: 0,
         data_dir: dir.join("localnet"),
         slot_time: Duration::from_millis(400),
+        ..Default::default()
     })
     .await?;
     let buyer_kp =

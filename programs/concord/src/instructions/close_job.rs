@@ -58,7 +58,7 @@ impl CloseJob<'_> {
         let delivered =
             settlement::deliver_refund(&mut accounts.market, &mut accounts.job, &payout)?;
         require!(delivered, ConcordError::RefundAccountUnusable);
-        emit!(JobClosed {
+        crate::events::emit(JobClosed {
             job: accounts.job.key(),
             refund,
         });

@@ -81,13 +81,13 @@ impl<'info> CommitResult<'info> {
             .ok_or(ConcordError::SeatNotFound)?;
         let complete = job.commit(index, commitment, clock.unix_timestamp)?;
         accounts.node.last_active = clock.unix_timestamp;
-        emit!(ResultCommitted {
+        crate::events::emit(ResultCommitted {
             job: job_key,
             node: node_key,
             commitment,
         });
         if complete {
-            emit!(JobStateChanged {
+            crate::events::emit(JobStateChanged {
                 job: job_key,
                 from: JobState::Assigned,
                 to: JobState::Revealing,

@@ -189,7 +189,7 @@ impl CreateJob<'_> {
             &ctx.accounts.buyer,
             escrow,
         )?;
-        emit!(JobCreated {
+        crate::events::emit(JobCreated {
             market: market.key(),
             job: job.key(),
             job_id,

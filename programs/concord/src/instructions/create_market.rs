@@ -101,7 +101,7 @@ impl CreateMarket<'_> {
             bump: ctx.bumps.market,
             vault_bump: ctx.bumps.vault,
         });
-        emit!(MarketCreated {
+        crate::events::emit(MarketCreated {
             market: market.key(),
             authority: market.authority,
             market_id,

@@ -69,7 +69,7 @@ impl DepositStake<'_> {
             &ctx.accounts.operator,
             amount,
         )?;
-        emit!(StakeDeposited {
+        crate::events::emit(StakeDeposited {
             node: key,
             amount,
             stake: node.stake,

@@ -89,7 +89,7 @@ impl RegisterNode<'_> {
                 stake,
             )?;
         }
-        emit!(NodeRegistered {
+        crate::events::emit(NodeRegistered {
             market: market.key(),
             node: node_key,
             operator: node.operator,
@@ -97,7 +97,7 @@ impl RegisterNode<'_> {
             ask,
         });
         if stake > 0 {
-            emit!(StakeDeposited {
+            crate::events::emit(StakeDeposited {
                 node: node_key,
                 amount: stake,
                 stake,

@@ -43,7 +43,7 @@ impl RequestUnbond<'_> {
             .pool
             .load_mut()?
             .reconcile(key, node, clock.slot, Change::Operator)?;
-        emit!(UnbondRequested {
+        crate::events::emit(UnbondRequested {
             node: key,
             since: now,
             withdrawable_at,

@@ -86,7 +86,7 @@ impl<'info> RevealResult<'info> {
             .job
             .reveal(&job_key, index, digest, salt, output_uri.clone(), now)?;
         accounts.node.last_active = now;
-        emit!(ResultRevealed {
+        crate::events::emit(ResultRevealed {
             job: job_key,
             node: node_key,
             digest,

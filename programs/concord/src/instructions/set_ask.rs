@@ -41,7 +41,7 @@ impl SetAsk<'_> {
             .pool
             .load_mut()?
             .reconcile(key, node, clock.slot, Change::Operator)?;
-        emit!(NodeAskSet { node: key, ask });
+        crate::events::emit(NodeAskSet { node: key, ask });
         Ok(())
     }
 }

@@ -42,7 +42,7 @@ impl SetAvailable<'_> {
             .pool
             .load_mut()?
             .reconcile(key, node, clock.slot, Change::Operator)?;
-        emit!(NodeAvailabilitySet {
+        crate::events::emit(NodeAvailabilitySet {
             node: key,
             available,
             in_pool: node.in_draw(),

@@ -24,7 +24,7 @@ impl SetPaused<'_> {
     pub fn handle(ctx: Context<Self>, paused: bool) -> Result<()> {
         let market = &mut ctx.accounts.market;
         market.paused = paused;
-        emit!(MarketPauseSet {
+        crate::events::emit(MarketPauseSet {
             market: market.key(),
             paused,
         });

@@ -66,7 +66,7 @@ impl<'info> SettleJob<'info> {
             if pending > 0
                 && settlement::deliver_refund(&mut accounts.market, &mut accounts.job, &payout)?
             {
-                emit!(RefundDelivered {
+                crate::events::emit(RefundDelivered {
                     job: accounts.job.key(),
                     amount: pending,
                 });

@@ -37,7 +37,7 @@ impl SweepSurplus<'_> {
             .treasury
             .checked_add(surplus)
             .ok_or(ConcordError::MathOverflow)?;
-        emit!(SurplusSwept {
+        crate::events::emit(SurplusSwept {
             market: market.key(),
             amount: surplus,
             treasury: market.treasury,

@@ -30,7 +30,7 @@ impl UpdateMarket<'_> {
             ConcordError::ImmutableParameter
         );
         market.params = params;
-        emit!(MarketUpdated {
+        crate::events::emit(MarketUpdated {
             market: market.key(),
             params,
         });

@@ -42,7 +42,7 @@ impl UpdateNode<'_> {
             .pool
             .load_mut()?
             .reconcile(key, node, clock.slot, Change::Operator)?;
-        emit!(NodeUpdated { node: key, spec });
+        crate::events::emit(NodeUpdated { node: key, spec });
         Ok(())
     }
 }

@@ -60,7 +60,7 @@ impl WithdrawEarnings<'_> {
             ctx.accounts.destination.to_account_info(),
             amount,
         )?;
-        emit!(EarningsWithdrawn {
+        crate::events::emit(EarningsWithdrawn {
             node: node.key(),
             amount,
             earnings: node.earnings,

@@ -59,7 +59,7 @@ impl WithdrawStake<'_> {
             ctx.accounts.destination.to_account_info(),
             amount,
         )?;
-        emit!(StakeWithdrawn {
+        crate::events::emit(StakeWithdrawn {
             node: node.key(),
             amount,
             stake: node.stake,

@@ -49,7 +49,7 @@ impl WithdrawTreasury<'_> {
             ctx.accounts.destination.to_account_info(),
             amount,
         )?;
-        emit!(TreasuryWithdrawn {
+        crate::events::emit(TreasuryWithdrawn {
             market: market.key(),
             destination: ctx.accounts.destination.key(),
             amount,

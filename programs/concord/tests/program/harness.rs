@@ -3,7 +3,7 @@
 //! a full conservation-invariant check, whether it succeeded or failed; every expected failure
 //! also checks that no tracked account changed at all.
 
-use anchor_lang::prelude::{AccountInfo, Pubkey};
+use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::system_instruction;
 use anchor_lang::AccountDeserialize;
 use anchor_spl::token::spl_token;
@@ -22,17 +22,6 @@ use solana_sdk::transaction::{Transaction, TransactionError};
 use std::collections::BTreeMap;
 
 pub type TxResult = Result<(), TransactionError>;
-
-fn entry_wrapper(
-    program_id: &Pubkey,
-    accounts: &[AccountInfo],
-    data: &[u8],
-) -> anchor_lang::solana_program::entrypoint::ProgramResult {
-    // Anchor's entry wants one lifetime for all three borrows; processor! hands out distinct
-    // ones. The runtime keeps all of them alive for the whole call.
-    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
-    concord::entry(program_id, accounts, data)
-}
 
 pub const DECIMALS: u8 = 6;
 pub const UNIT: u64 = 1_000_000;
@@ -187,9 +176,10 @@ impl Env {
             // Program logs are noise unless asked for (RUST_LOG=debug shows them).
             std::env::set_var("RUST_LOG", "error");
         }
-        let mut pt = ProgramTest::new("concord", concord::ID, processor!(entry_wrapper));
+        let mut pt = ProgramTest::new("concord", concord::ID, processor!(concord::native::entry));
         pt.prefer_bpf(false);
         let ctx = pt.start_with_context().await;
+        concord::native::install_log_routing();
         let authority = Keypair::new();
         let market_id = 1;
         let market = market_pda(&authority.pubkey(), market_id);
