@@ -42,6 +42,22 @@ step "cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
-# One closing line for the whole run: the sum over every test binary.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
-     END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"
+
+# The official TypeScript clients (@solana/web3.js 1.x, @anchor-lang/core, @solana/spl-token),
+# installed from npm with the committed lockfile, against `concord localnet`.
+step "official TypeScript clients against concord localnet (tests/ts)"
+need node "Install Node.js 20 or newer (https://nodejs.org) with npm."
+need npm "Install npm (it comes with Node.js)."
+cargo build -q --locked -p concord-cli --bin concord
+(cd tests/ts && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+ts_log=$(mktemp)
+trap 'rm -f "$log" "$ts_log"' EXIT
+(cd tests/ts && CONCORD_BIN="$PWD/../../target/debug/concord" node --test --test-concurrency=1 \
+  --test-timeout=240000 --test-reporter=tap) 2>&1 | tee "$ts_log"
+ts_pass=$(awk '/^# pass / { print $3 }' "$ts_log")
+ts_fail=$(awk '/^# fail / { print $3 }' "$ts_log")
+
+# One closing line for the whole run: the sum over every test binary and the TypeScript tests.
+awk -v tp="${ts_pass:-0}" -v tf="${ts_fail:-1}" \
+  '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "\ntests: %d passed, %d failed\n", p + tp, f + tf; exit (f + tf > 0) }' "$log"

@@ -46,7 +46,25 @@ fn classify(line: &str) -> Line<'_> {
 }
 
 /// The validator's form of the runtime's `raw` log of one transaction.
+///
+/// One line cannot be restored: natively, `Pubkey::log` (Anchor's `Left:`/`Right:` pubkeys after
+/// a constraint error) prints instead of logging. A bare `Left:` line followed by `Right:` is
+/// dropped with it, so that clients parse the `AnchorError` line before them by itself (the error
+/// keeps its name, code and message; only the compared pubkeys are missing).
 pub fn normalize(raw: &[String]) -> Vec<String> {
+    let mut out = frames(raw);
+    let mut i = 0;
+    while i + 1 < out.len() {
+        if out[i] == "Program log: Left:" && out[i + 1] == "Program log: Right:" {
+            out.drain(i..i + 2);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn frames(raw: &[String]) -> Vec<String> {
     let concord = concord::ID.to_string();
     let mut frames: Vec<&str> = Vec::new();
     let mut out = Vec::with_capacity(raw.len());
@@ -129,6 +147,8 @@ mod tests {
             &format!("Program {c} invoke [1]"),
             &format!("Program {c} invoke [1]"),
             "Program log: AnchorError occurred. Error Code: Paused. Error Number: 6000. Error Message: paused.",
+            "Program log: Left:",
+            "Program log: Right:",
             &format!("Program {c} failed: custom program error: 0x1770"),
             &format!("Program {c} failed: custom program error: 0x1770"),
         ]);

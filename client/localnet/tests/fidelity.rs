@@ -330,7 +330,7 @@ async fn blockhashes_simulation_and_fees() {
         LAMPORTS_PER_SOL,
     );
     let tx = Transaction::new_signed_with_payer(
-        &[transfer.clone()],
+        std::slice::from_ref(&transfer),
         Some(&alice.pubkey()),
         &[&alice],
         hash,
@@ -338,7 +338,8 @@ async fn blockhashes_simulation_and_fees() {
     rpc.send_and_confirm_transaction(&tx).await.unwrap();
 
     // getFeeForMessage, legacy and v0.
-    let v0 = v0::Message::try_compile(&alice.pubkey(), &[transfer.clone()], &[], hash).unwrap();
+    let v0 = v0::Message::try_compile(&alice.pubkey(), std::slice::from_ref(&transfer), &[], hash)
+        .unwrap();
     let v0_bytes = bincode::serialize(&VersionedMessage::V0(v0.clone())).unwrap();
     let fee = call(&net.url, "getFeeForMessage", json!([b64(&v0_bytes)])).await;
     assert_eq!(fee["result"]["value"], 5000, "{fee}");
@@ -346,7 +347,7 @@ async fn blockhashes_simulation_and_fees() {
     // A simulation fills every field a validator fills.
     let fresh = rpc.get_latest_blockhash().await.unwrap();
     let tx = Transaction::new_signed_with_payer(
-        &[transfer.clone()],
+        std::slice::from_ref(&transfer),
         Some(&alice.pubkey()),
         &[&alice],
         fresh,
