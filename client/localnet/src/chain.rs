@@ -18,7 +18,7 @@ use solana_runtime::bank::{Bank, TransactionSimulationResult};
 use solana_runtime::bank_forks::BankForks;
 use solana_runtime::runtime_config::RuntimeConfig;
 use solana_runtime_transaction::runtime_transaction::RuntimeTransaction;
-use solana_sdk::account::{AccountSharedData, ReadableAccount};
+use solana_sdk::account::AccountSharedData;
 use solana_sdk::clock::{Clock, Slot, MAX_PROCESSING_AGE};
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
@@ -58,16 +58,6 @@ pub enum ChainEvent {
         parent: Slot,
         root: Slot,
     },
-}
-
-/// Why a transaction was not executed, or did not commit.
-#[derive(Debug)]
-pub enum ExecuteError {
-    /// Refused before execution (sanitization, signatures, blockhash, duplicate, fees): nothing
-    /// landed.
-    NotCommitted(TransactionError),
-    /// Execution ran past the server's limit; whether it commits is unknown.
-    TimedOut,
 }
 
 /// The running chain.
@@ -286,13 +276,14 @@ impl Chain {
     }
 
     /// Executes and commits `tx` on the working bank; on success it is in the history and
-    /// announced. A transaction that executed and failed is committed too (its fee is paid).
-    pub fn execute(&self, tx: VersionedTransaction) -> Result<Arc<TxRecord>, ExecuteError> {
+    /// announced. A transaction that executed and failed is committed too (its fee is paid); the
+    /// error is why one that could not execute at all (signature, blockhash, duplicate, fee
+    /// payer) did not land.
+    pub fn execute(&self, tx: VersionedTransaction) -> Result<Arc<TxRecord>, TransactionError> {
         let _shared = self.gate.read().expect("gate lock");
         let _one = self.commit.lock().expect("commit lock");
         let bank = self.bank();
-        let sanitized =
-            Self::sanitize(&bank, tx.clone(), true).map_err(ExecuteError::NotCommitted)?;
+        let sanitized = Self::sanitize(&bank, tx.clone(), true)?;
         let batch = bank.prepare_sanitized_batch(std::slice::from_ref(&sanitized));
         let (mut results, balances) = bank.load_execute_and_commit_transactions(
             &batch,
@@ -307,12 +298,7 @@ impl Chain {
             None,
         );
         drop(batch);
-        let committed = results
-            .pop()
-            .ok_or(ExecuteError::NotCommitted(
-                TransactionError::SanitizeFailure,
-            ))?
-            .map_err(ExecuteError::NotCommitted)?;
+        let committed = results.pop().ok_or(TransactionError::SanitizeFailure)??;
         let (mut pre, mut post, mut pre_tokens, mut post_tokens) =
             balances.map(|b| b.into_vecs()).unwrap_or_default();
         let token = |v: Vec<solana_svm::transaction_balances::SvmTokenInfo>| {
@@ -357,20 +343,5 @@ impl Chain {
             accounts: Arc::new(accounts),
         });
         Ok(record)
-    }
-
-    /// The owner-filtered view of every account of `program`, from the working bank.
-    pub fn program_accounts(
-        &self,
-        program: &Pubkey,
-        filter: impl Fn(&AccountSharedData) -> bool,
-    ) -> Result<Vec<(Pubkey, AccountSharedData)>, String> {
-        let bank = self.bank();
-        bank.get_filtered_program_accounts(
-            program,
-            |a| a.owner() == program && filter(a),
-            &solana_accounts_db::accounts_index::ScanConfig::default(),
-        )
-        .map_err(|e| e.to_string())
     }
 }

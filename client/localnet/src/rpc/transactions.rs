@@ -42,7 +42,7 @@ use super::{
     args, custom, internal, invalid_params, to_value, verify_hash, verify_pubkey, verify_signature,
     Rpc, RpcResult,
 };
-use crate::chain::{ChainEvent, ExecuteError};
+use crate::chain::ChainEvent;
 use crate::history::TxRecord;
 use jsonrpc_core::Error;
 
@@ -192,7 +192,7 @@ impl Rpc {
             Ok(Ok(Ok(_))) => to_value(signature.to_string()),
             // Not executed at all (expired blockhash, duplicate, unpayable fee, bad signature with
             // preflight skipped): a validator would drop it silently; here the sender learns why.
-            Ok(Ok(Err(ExecuteError::NotCommitted(err)))) => Err(preflight_failure(
+            Ok(Ok(Err(err))) => Err(preflight_failure(
                 &err,
                 self.simulation_result(
                     TransactionSimulationResult::new_error(err.clone()),
@@ -200,7 +200,7 @@ impl Rpc {
                     SimulationExtras::default(),
                 ),
             )),
-            Ok(Ok(Err(ExecuteError::TimedOut))) | Err(_) => Err(internal(format!(
+            Err(_) => Err(internal(format!(
                 "the transaction did not finish executing within {} s; whether it lands is \
                  unknown: ask getSignatureStatuses for {signature}",
                 EXECUTION_TIMEOUT.as_secs()
@@ -341,34 +341,38 @@ impl Rpc {
     pub(super) async fn request_airdrop(self: &Arc<Self>, p: Value) -> RpcResult {
         let (to, lamports, _config): (String, u64, Option<RpcRequestAirdropConfig>) = args(&p, 3)?;
         let to = verify_pubkey(&to)?;
-        let bank = self.chain.bank();
         let faucet = &self.chain.faucet;
-        if lamports > bank.get_balance(&faucet.pubkey()) / 2 {
-            return Err(internal(format!(
-                "airdrop of {lamports} lamports refused: the faucet holds {} lamports",
-                bank.get_balance(&faucet.pubkey())
-            )));
-        }
-        let ix = solana_system_interface::instruction::transfer(&faucet.pubkey(), &to, lamports);
-        let tx = Transaction::new_signed_with_payer(
-            &[ix],
-            Some(&faucet.pubkey()),
-            &[faucet],
-            bank.last_blockhash(),
-        );
-        let signature = tx.signatures[0];
-        let rpc = Arc::clone(self);
-        let run = tokio::task::spawn_blocking(move || rpc.chain.execute(tx.into()));
-        match tokio::time::timeout(EXECUTION_TIMEOUT, run).await {
-            Ok(Ok(Ok(record))) => match &record.meta.status {
-                Ok(()) => to_value(signature.to_string()),
-                Err(e) => Err(internal(format!("airdrop failed: {e}"))),
-            },
-            Ok(Ok(Err(ExecuteError::NotCommitted(e)))) => {
-                Err(internal(format!("airdrop failed: {e}")))
+        // The same airdrop twice in one slot would be the same transaction (same blockhash, same
+        // signature) and refused as already processed: the second waits for the next blockhash.
+        for _ in 0..4 {
+            let ix =
+                solana_system_interface::instruction::transfer(&faucet.pubkey(), &to, lamports);
+            let tx = Transaction::new_signed_with_payer(
+                &[ix],
+                Some(&faucet.pubkey()),
+                &[faucet],
+                self.chain.bank().last_blockhash(),
+            );
+            let signature = tx.signatures[0];
+            let rpc = Arc::clone(self);
+            let run = tokio::task::spawn_blocking(move || rpc.chain.execute(tx.into()));
+            match tokio::time::timeout(EXECUTION_TIMEOUT, run).await {
+                Ok(Ok(Ok(record))) => {
+                    return match &record.meta.status {
+                        Ok(()) => to_value(signature.to_string()),
+                        Err(e) => Err(internal(format!("airdrop failed: {e}"))),
+                    }
+                }
+                Ok(Ok(Err(TransactionError::AlreadyProcessed))) => {
+                    tokio::time::sleep(self.chain.slot_time).await;
+                }
+                Ok(Ok(Err(e))) => return Err(internal(format!("airdrop failed: {e}"))),
+                _ => return Err(internal("airdrop did not finish executing")),
             }
-            _ => Err(internal("airdrop did not finish executing")),
         }
+        Err(internal(
+            "airdrop failed: no new blockhash; is the slot clock running?",
+        ))
     }
 
     pub(super) fn get_signature_statuses(&self, p: &Value) -> RpcResult {
