@@ -49,10 +49,6 @@ impl Fixtures {
         self.accounts.iter()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.accounts.is_empty()
-    }
-
     fn push(&mut self, address: Pubkey, account: AccountSharedData) -> Result<(), FixtureError> {
         if address == concord::ID {
             return Err(FixtureError::Reserved(address));

@@ -84,10 +84,6 @@ impl History {
         }
     }
 
-    pub fn limits(&self) -> HistoryLimits {
-        self.limits
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -128,7 +128,6 @@ pub struct Localnet {
     /// The PubSub (websocket) address and URL.
     pub ws_addr: SocketAddr,
     pub ws_url: String,
-    pub chain: Arc<chain::Chain>,
     pub info: BootstrapInfo,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -180,7 +179,6 @@ impl Localnet {
                 url,
                 ws_addr,
                 ws_url,
-                chain,
                 info,
                 tasks,
             }),

@@ -24,7 +24,7 @@ use spl_token_2022_interface::extension::scaled_ui_amount::ScaledUiAmountConfig;
 use spl_token_2022_interface::extension::{BaseStateWithExtensions, StateWithExtensions};
 use spl_token_2022_interface::generic_token_account::GenericTokenAccount;
 
-use super::{args, invalid_params, to_value, verify_pubkey, Rpc, RpcResult};
+use super::{args, invalid_params, to_value, verify_list, verify_pubkey, Rpc, RpcResult};
 use jsonrpc_core::{Error, ErrorCode};
 
 /// Bytes of base-58 account data a validator will encode (`MAX_BASE58_BYTES`).
@@ -165,15 +165,7 @@ impl Rpc {
 
     pub(super) fn get_multiple_accounts(&self, p: &Value) -> RpcResult {
         let (keys, config): (Vec<String>, Option<RpcAccountInfoConfig>) = args(p, 2)?;
-        if keys.len() > MAX_MULTIPLE_ACCOUNTS {
-            return Err(invalid_params(format!(
-                "Too many inputs provided; max {MAX_MULTIPLE_ACCOUNTS}"
-            )));
-        }
-        let keys = keys
-            .iter()
-            .map(|k| verify_pubkey(k))
-            .collect::<Result<Vec<_>, _>>()?;
+        let keys = verify_list(&keys, MAX_MULTIPLE_ACCOUNTS, verify_pubkey)?;
         let config = config.unwrap_or_default();
         let bank = self.bank(context(&config))?;
         let encoding = config.encoding.unwrap_or(UiAccountEncoding::Base64);
@@ -233,6 +225,27 @@ impl Rpc {
         Ok(found)
     }
 
+    /// The accounts of `program` that pass `filters`, encoded as `config` asks (binary by
+    /// default, as agave's scans).
+    fn keyed(
+        &self,
+        bank: &Bank,
+        program: &Pubkey,
+        filters: &[RpcFilterType],
+        config: &RpcAccountInfoConfig,
+    ) -> Result<Vec<RpcKeyedAccount>, Error> {
+        let encoding = config.encoding.unwrap_or(UiAccountEncoding::Binary);
+        self.scan(bank, program, filters)?
+            .iter()
+            .map(|(k, a)| {
+                Ok(RpcKeyedAccount {
+                    pubkey: k.to_string(),
+                    account: encode(bank, k, a, encoding, config.data_slice)?,
+                })
+            })
+            .collect()
+    }
+
     pub(super) fn get_program_accounts(&self, p: &Value) -> RpcResult {
         let (program, config): (String, Option<RpcProgramAccountsConfig>) = args(p, 2)?;
         let program = verify_pubkey(&program)?;
@@ -241,17 +254,7 @@ impl Rpc {
         verify_filters(&filters)?;
         let account_config = config.account_config;
         let bank = self.bank(context(&account_config))?;
-        let encoding = account_config.encoding.unwrap_or(UiAccountEncoding::Binary);
-        let found = self.scan(&bank, &program, &filters)?;
-        let accounts = found
-            .iter()
-            .map(|(k, a)| {
-                Ok(RpcKeyedAccount {
-                    pubkey: k.to_string(),
-                    account: encode(&bank, k, a, encoding, account_config.data_slice)?,
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+        let accounts = self.keyed(&bank, &program, &filters, &account_config)?;
         if config.with_context.unwrap_or(false) {
             to_value(OptionalContext::Context(
                 solana_rpc_client_api::response::Response {
@@ -313,17 +316,7 @@ impl Rpc {
                 solana_rpc_client_api::filter::Memcmp::new_raw_bytes(0, mint.to_bytes().to_vec()),
             ));
         }
-        let encoding = config.encoding.unwrap_or(UiAccountEncoding::Binary);
-        let found = self.scan(&bank, &program, &filters)?;
-        let accounts = found
-            .iter()
-            .map(|(k, a)| {
-                Ok(RpcKeyedAccount {
-                    pubkey: k.to_string(),
-                    account: encode(&bank, k, a, encoding, config.data_slice)?,
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+        let accounts = self.keyed(&bank, &program, &filters, &config)?;
         Self::respond(&bank, accounts)
     }
 

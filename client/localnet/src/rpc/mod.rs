@@ -152,6 +152,21 @@ pub fn verify_hash(s: &str) -> Result<Hash, Error> {
         .map_err(|e| invalid_params(format!("Invalid param: {e:?}")))
 }
 
+/// Parses a list parameter of at most `max` items with `verify`, refusing a longer one with
+/// agave's message.
+pub fn verify_list<T>(
+    items: &[String],
+    max: usize,
+    verify: fn(&str) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    if items.len() > max {
+        return Err(invalid_params(format!(
+            "Too many inputs provided; max {max}"
+        )));
+    }
+    items.iter().map(|s| verify(s)).collect()
+}
+
 pub fn to_value<T: serde::Serialize>(v: T) -> RpcResult {
     serde_json::to_value(v).map_err(internal)
 }

@@ -39,8 +39,8 @@ use solana_transaction_status::{
 
 use super::accounts::encode;
 use super::{
-    args, custom, internal, invalid_params, to_value, verify_hash, verify_pubkey, verify_signature,
-    Rpc, RpcResult,
+    args, custom, internal, invalid_params, to_value, verify_hash, verify_list, verify_pubkey,
+    verify_signature, Rpc, RpcResult,
 };
 use crate::chain::ChainEvent;
 use crate::history::TxRecord;
@@ -377,15 +377,11 @@ impl Rpc {
 
     pub(super) fn get_signature_statuses(&self, p: &Value) -> RpcResult {
         let (sigs, _config): (Vec<String>, Option<RpcSignatureStatusConfig>) = args(p, 2)?;
-        if sigs.len() > MAX_GET_SIGNATURE_STATUSES_QUERY_ITEMS {
-            return Err(invalid_params(format!(
-                "Too many inputs provided; max {MAX_GET_SIGNATURE_STATUSES_QUERY_ITEMS}"
-            )));
-        }
-        let sigs = sigs
-            .iter()
-            .map(|s| verify_signature(s))
-            .collect::<Result<Vec<_>, _>>()?;
+        let sigs = verify_list(
+            &sigs,
+            MAX_GET_SIGNATURE_STATUSES_QUERY_ITEMS,
+            verify_signature,
+        )?;
         let bank = self.chain.bank();
         let statuses: Vec<Option<TransactionStatus>> = sigs
             .iter()
