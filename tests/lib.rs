@@ -71,7 +71,8 @@ impl Drop for Net {
     }
 }
 
-/// matmul_f32 by its definition: C[i][j] = fold over k of fma(A[i][k], B[k][j], acc) from +0.0.
+/// matmul_f32 by its definition: C[i][j] = fold over k of fma(A[i][k], B[k][j], acc) from +0.0,
+/// a NaN stored as the canonical 0x7FC00000.
 pub fn matmul_f32(input: &[u8], m: usize, n: usize, k: usize) -> Vec<u8> {
     let f: Vec<f32> = input
         .as_chunks::<4>()
@@ -84,6 +85,11 @@ pub fn matmul_f32(input: &[u8], m: usize, n: usize, k: usize) -> Vec<u8> {
     for i in 0..m {
         for j in 0..n {
             let acc = (0..k).fold(0.0f32, |acc, kk| a[i * k + kk].mul_add(b[kk * n + j], acc));
+            let acc = if acc.is_nan() {
+                f32::from_bits(0x7FC0_0000)
+            } else {
+                acc
+            };
             out.extend_from_slice(&acc.to_le_bytes());
         }
     }

@@ -14,6 +14,8 @@ fn main() {
         .std("c++20")
         .flag("-ffp-contract=off")
         .flag("-pthread")
+        .flag("-fno-strict-aliasing")
+        .flag_if_supported("-Wno-unknown-pragmas")
         .flag_if_supported("-Wno-unused-parameter")
         .include("src/cuda")
         .file("src/cuda/emu.cpp")

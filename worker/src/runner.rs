@@ -341,6 +341,8 @@ impl Worker {
             if let Some(gpu) = gpu {
                 match gpu.run(&params, &input) {
                     Ok(out) => return Ok(out),
+                    // Refused parameters or input: the CPU backend refuses them the same way.
+                    Err(crate::cuda::GpuError::Input(e)) => return Err(e),
                     Err(e) => {
                         tracing::warn!(error = %e, "GPU run failed; computing on the CPU backend")
                     }

@@ -5,6 +5,7 @@
 #pragma once
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 #include <barrier>
 #include <thread>
 #include <vector>
@@ -25,6 +26,37 @@ inline void __syncthreads() { concord_emu_barrier->arrive_and_wait(); }
 #define __device__
 #define __constant__
 #define __shared__ static
+#define __forceinline__ inline
+#define __restrict__ __restrict
+#define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
+
+// Not over-aligned here: the emulation's global buffers are Rust Vecs (4-byte aligned), where the
+// GPU's come from cuMemAlloc (256-byte aligned) and the kernels only read float4 at multiples of 4.
+struct float4 {
+    float x, y, z, w;
+};
+struct int4 {
+    int x, y, z, w;
+};
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+
+inline float __int_as_float(int v) {
+    float f;
+    memcpy(&f, &v, sizeof f);
+    return f;
+}
+
+// Sum of the four signed byte products plus c, wrapping like the GPU's 32-bit adder.
+inline int __dp4a(int a, int b, int c) {
+    unsigned acc = (unsigned)c;
+    for (int i = 0; i < 4; ++i) {
+        int x = (signed char)(unsigned char)((unsigned)a >> (8 * i));
+        int y = (signed char)(unsigned char)((unsigned)b >> (8 * i));
+        acc += (unsigned)(x * y);
+    }
+    return (int)acc;
+}
 
 template <class F>
 void concord_emu_launch(dim3 grid, dim3 block, F kernel) {

@@ -1,25 +1,27 @@
-// Launchers for the emulated kernels, with the launch geometry of the CUDA backend (cuda/mod.rs).
+// Launchers for the emulated kernels. The launch geometry (grid, block, pieces) comes from the
+// Rust side (cuda/geometry.rs), the same that the CUDA backend uses.
 #include "cuda_emu.h"
 #include "kernels.cu"
 
-static unsigned up(unsigned a, unsigned b) { return (a + b - 1) / b; }
+#define CONCORD_EMU_GEOMETRY unsigned gx, unsigned gy, unsigned bx, unsigned by
+#define CONCORD_EMU_LAUNCH(call) concord_emu_launch(dim3{gx, gy, 1}, dim3{bx, by, 1}, [&] { call; })
 
-extern "C" void concord_emu_matmul_f32(const float* A, const float* B, float* C, unsigned m, unsigned n, unsigned k) {
-    concord_emu_launch(dim3{up(n, 16), up(m, 16), 1}, dim3{16, 16, 1}, [&] { matmul_f32(A, B, C, m, n, k); });
+extern "C" void concord_emu_matmul_f32(CONCORD_EMU_GEOMETRY, const float* A, const float* B, float* C, unsigned m, unsigned n, unsigned k, unsigned row0) {
+    CONCORD_EMU_LAUNCH(matmul_f32(A, B, C, m, n, k, row0));
 }
 
-extern "C" void concord_emu_matmul_i8(const signed char* A, const signed char* B, int* C, unsigned m, unsigned n, unsigned k) {
-    concord_emu_launch(dim3{up(n, 16), up(m, 16), 1}, dim3{16, 16, 1}, [&] { matmul_i8(A, B, C, m, n, k); });
+extern "C" void concord_emu_matmul_i8(CONCORD_EMU_GEOMETRY, const signed char* A, const signed char* B, int* C, unsigned m, unsigned n, unsigned k, unsigned row0) {
+    CONCORD_EMU_LAUNCH(matmul_i8(A, B, C, m, n, k, row0));
 }
 
-extern "C" void concord_emu_bias_relu(float* Y, const float* b, unsigned rows, unsigned cols) {
-    concord_emu_launch(dim3{up(rows * cols, 256), 1, 1}, dim3{256, 1, 1}, [&] { bias_relu(Y, b, rows, cols); });
+extern "C" void concord_emu_bias_relu(CONCORD_EMU_GEOMETRY, float* Y, const float* b, unsigned rows, unsigned cols) {
+    CONCORD_EMU_LAUNCH(bias_relu(Y, b, rows, cols));
 }
 
-extern "C" void concord_emu_mandelbrot(unsigned* out, unsigned w, unsigned h, double cx, double cy, double scale, unsigned max_iter) {
-    concord_emu_launch(dim3{up(w, 16), up(h, 16), 1}, dim3{16, 16, 1}, [&] { mandelbrot(out, w, h, cx, cy, scale, max_iter); });
+extern "C" void concord_emu_mandelbrot(CONCORD_EMU_GEOMETRY, unsigned* out, unsigned w, unsigned h, double cx, double cy, double scale, unsigned max_iter, unsigned row0) {
+    CONCORD_EMU_LAUNCH(mandelbrot(out, w, h, cx, cy, scale, max_iter, row0));
 }
 
-extern "C" void concord_emu_sha256_batch(const unsigned char* in, unsigned char* out, unsigned count, unsigned len) {
-    concord_emu_launch(dim3{up(count, 128), 1, 1}, dim3{128, 1, 1}, [&] { sha256_batch(in, out, count, len); });
+extern "C" void concord_emu_sha256_batch(CONCORD_EMU_GEOMETRY, const unsigned char* in, unsigned char* out, unsigned count, unsigned len, unsigned first) {
+    CONCORD_EMU_LAUNCH(sha256_batch(in, out, count, len, first));
 }

@@ -5,6 +5,10 @@
 //! Every kernel takes the decoded parameters and the input bytes and returns the output bytes;
 //! sizes are checked against the parameters first, so untrusted input never drives allocation.
 
+mod gemm;
+#[cfg(target_arch = "x86_64")]
+mod gemm_x86;
+pub mod isa;
 pub mod mandelbrot;
 pub mod matmul;
 pub mod mlp;
@@ -25,12 +29,14 @@ pub enum KernelError {
     },
 }
 
-/// Runs the kernel on the CPU backend.
-pub fn run_cpu(
+/// The checks every backend makes before touching the input: the parameters are within the
+/// limits and the input has exactly the size they imply (shorter or longer is refused, so no
+/// backend slices past its end and no two backends disagree on what they accept).
+pub fn check_input(
     params: &KernelParams,
     input: &[u8],
     limits: &Limits,
-) -> Result<Vec<u8>, KernelError> {
+) -> Result<(), KernelError> {
     params
         .validate(limits)
         .map_err(|e| KernelError::Params(e.to_string()))?;
@@ -42,17 +48,26 @@ pub fn run_cpu(
             got: input.len() as u64,
         });
     }
+    Ok(())
+}
+
+/// Runs the kernel on the CPU backend.
+pub fn run_cpu(
+    params: &KernelParams,
+    input: &[u8],
+    limits: &Limits,
+) -> Result<Vec<u8>, KernelError> {
+    check_input(params, input, limits)?;
     Ok(match params {
         KernelParams::MatmulF32 { m, n, k } => {
-            let (a, b) = split_f32(input, (*m as usize) * (*k as usize));
-            let c = matmul::matmul_f32(&a, &b, *m as usize, *n as usize, *k as usize);
+            let f = to_f32(input);
+            let (a, b) = f.split_at((*m as usize) * (*k as usize));
+            let c = matmul::matmul_f32(a, b, *m as usize, *n as usize, *k as usize);
             f32_bytes(&c)
         }
         KernelParams::MatmulI8 { m, n, k } => {
             let (a, b) = input.split_at((*m as usize) * (*k as usize));
-            let a: Vec<i8> = a.iter().map(|&x| x as i8).collect();
-            let b: Vec<i8> = b.iter().map(|&x| x as i8).collect();
-            let c = matmul::matmul_i8(&a, &b, *m as usize, *n as usize, *k as usize);
+            let c = matmul::matmul_i8(as_i8(a), as_i8(b), *m as usize, *n as usize, *k as usize);
             c.iter().flat_map(|v| v.to_le_bytes()).collect()
         }
         KernelParams::MlpF32 { batch, sizes } => {
@@ -85,10 +100,10 @@ pub(crate) fn to_f32(bytes: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-fn split_f32(bytes: &[u8], first: usize) -> (Vec<f32>, Vec<f32>) {
-    let all = to_f32(bytes);
-    let (a, b) = all.split_at(first);
-    (a.to_vec(), b.to_vec())
+/// The bytes as i8 (same size and alignment, every bit pattern valid).
+pub(crate) fn as_i8(bytes: &[u8]) -> &[i8] {
+    // SAFETY: u8 and i8 have the same layout.
+    unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast(), bytes.len()) }
 }
 
 pub(crate) fn f32_bytes(v: &[f32]) -> Vec<u8> {
