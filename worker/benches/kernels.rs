@@ -129,6 +129,12 @@ fn clock_ghz() -> Option<f64> {
     Some(mhz / 1000.0)
 }
 
+/// A pause between libraries: OpenBLAS's threads keep spinning for a while after a call (its
+/// THREAD_TIMEOUT, about 0.1 s), which would otherwise steal the cores from whoever runs next.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(300));
+}
+
 fn gflops(flops: f64, t: Duration) -> f64 {
     flops / t.as_secs_f64() / 1e9
 }
@@ -175,11 +181,14 @@ fn main() {
             ours = ours.min(best(reps, || {
                 kernels::matmul::matmul_f32_into(isa, &a, &b, &mut c, n, n, n)
             }));
+            settle();
             #[cfg(feature = "openblas")]
             {
                 blas = blas.min(best(reps, || openblas::sgemm(&a, &b, &mut c, n, n, n)));
+                settle();
             }
             mm = mm.min(best(reps, || mm_sgemm(&a, &b, &mut c, n, n, n)));
+            settle();
         }
         let (g, gm) = (gflops(flops, ours), gflops(flops, mm));
         let (gb, rb) = if blas == Duration::MAX {
@@ -227,9 +236,11 @@ fn main() {
         let ours = best(reps, || {
             kernels::matmul::matmul_i8_into(isa, &a, &b, &mut c, n, n, n)
         });
+        settle();
         let old = best(2, || {
             kernels::matmul::matmul_i8_into(Isa::Portable, &a, &b, &mut c, n, n, n)
         });
+        settle();
         let (g, go) = (gflops(ops, ours), gflops(ops, old));
         #[cfg(not(feature = "openblas"))]
         let blas = ("–".to_string(), "–".to_string());
@@ -241,6 +252,7 @@ fn main() {
             );
             let mut cf = vec![0f32; n * n];
             let t = best(reps, || openblas::sgemm(&af, &bf, &mut cf, n, n, n));
+            settle();
             let gb = gflops(ops, t);
             (format!("{gb:.1}"), format!("{:.2}", g / gb))
         };

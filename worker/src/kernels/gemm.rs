@@ -10,8 +10,8 @@
 //! tiles) are zeros in the packed panels and computed in a scratch tile, so edges take the same
 //! fast kernel.
 
-use rayon::prelude::*;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 /// One micro-kernel and its packing.
 ///
@@ -33,7 +33,13 @@ pub(crate) trait MicroKernel: Sync {
     const NC: usize;
     fn pa(x: Self::In) -> Self::PA;
     fn pb(x: Self::In) -> Self::PB;
-    /// Continues the MR×NR tile at `c` (row stride `ldc`) over `steps` packed k steps.
+    /// What an element becomes once its fold is complete (the canonical NaN for f32).
+    #[inline]
+    fn finish(v: Self::Out) -> Self::Out {
+        v
+    }
+    /// Continues the MR×NR tile at `c` (row stride `ldc`) over `steps` packed k steps, or starts
+    /// it from zero when `first` (C is not read then).
     ///
     /// # Safety
     /// `a` holds `steps·MR·KU` and `b` `steps·NR·KU` values; `c` addresses an MR×NR tile with row
@@ -44,13 +50,15 @@ pub(crate) trait MicroKernel: Sync {
         b: *const Self::PB,
         c: *mut Self::Out,
         ldc: usize,
+        first: bool,
     );
 }
 
 /// C's storage shared by the tasks, each of which writes its own disjoint tiles.
 #[derive(Clone, Copy)]
 struct CPtr<T>(*mut T);
-// SAFETY: tasks write disjoint tiles of C (distinct row blocks or column panels).
+// SAFETY: tasks write disjoint tiles of C (distinct row blocks or column panels), and B panels
+// under the protocol of the `panel` closure in `gemm`.
 unsafe impl<T: Send> Send for CPtr<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for CPtr<T> {}
@@ -75,7 +83,8 @@ unsafe fn scratch<T>(buf: &mut Vec<u128>, len: usize) -> &mut [T] {
     unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), len) }
 }
 
-/// `C += A·B` in the micro-kernel's arithmetic, C `m×n` row-major (usually zeros on entry).
+/// `C = A·B` in the micro-kernel's arithmetic, C `m×n` row-major (overwritten; each element
+/// passed through [`MicroKernel::finish`]).
 ///
 /// # Safety
 /// The CPU has `K`'s target features.
@@ -88,6 +97,9 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
     k: usize,
 ) {
     assert_eq!((a.len(), b.len(), c.len()), (m * k, k * n, m * n));
+    if k == 0 {
+        c.fill(K::finish(K::Out::default()));
+    }
     if m == 0 || n == 0 || k == 0 {
         return;
     }
@@ -122,18 +134,33 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
                 let panel_len = steps * nr * ku;
                 // SAFETY: PB is a plain number type.
                 let bpack: &mut [K::PB] = unsafe { scratch(&mut bbuf, panels * panel_len) };
-                let pack = |(p, out): (usize, &mut [K::PB])| {
-                    let j0 = jc + p * nr;
-                    pack_b::<K>(b, n, j0, (jc + nc).min(j0 + nr), pc, pc + kc, out)
+                // B's panels are packed by the tasks themselves, each panel once, by whichever
+                // task needs it first (0 = to do, 1 = being packed, 2 = ready): no separate pass.
+                let state: Vec<AtomicU8> = (0..panels).map(|_| AtomicU8::new(0)).collect();
+                let bptr = CPtr(bpack.as_mut_ptr());
+                let panel = |p: usize| -> &[K::PB] {
+                    let bp = bptr;
+                    // SAFETY: panel p is written only by the task that moved its state from 0 to
+                    // 1, and read only once its state is 2 (release / acquire).
+                    unsafe {
+                        let ptr = bp.0.add(p * panel_len);
+                        if state[p]
+                            .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
+                            .is_ok()
+                        {
+                            let j0 = jc + p * nr;
+                            let out = std::slice::from_raw_parts_mut(ptr, panel_len);
+                            pack_b::<K>(b, n, j0, (jc + nc).min(j0 + nr), pc, pc + kc, out);
+                            state[p].store(2, Ordering::Release);
+                        } else {
+                            while state[p].load(Ordering::Acquire) != 2 {
+                                std::hint::spin_loop();
+                            }
+                        }
+                        std::slice::from_raw_parts(ptr, panel_len)
+                    }
                 };
-                // A small block is packed on this thread: a fork costs more than the copy.
-                if bpack.len() >= 1 << 16 && threads > 1 {
-                    bpack.par_chunks_mut(panel_len).enumerate().for_each(pack);
-                } else {
-                    bpack.chunks_mut(panel_len).enumerate().for_each(pack);
-                }
-                let bpack = &*bpack;
-                (0..blocks * groups).into_par_iter().for_each(|t| {
+                run_tasks(blocks * groups, threads, |t| {
                     let (i0, i1) = block_rows(t / groups);
                     let g = t % groups;
                     let (p0, p1) = (g * per_group, ((g + 1) * per_group).min(panels));
@@ -150,17 +177,28 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
                             pack_a::<K>(a, k, r0, (r0 + mr).min(i1), pc, pc + kc, out);
                         }
                         let c = cptr;
-                        for p in p0..p1 {
+                        // Tasks start at different panels, so they pack different ones at once.
+                        for i in 0..p1 - p0 {
+                            let p = p0 + (i + t) % (p1 - p0);
                             let j0 = jc + p * nr;
                             let cols = nr.min(jc + nc - j0);
-                            let bp = &bpack[p * panel_len..(p + 1) * panel_len];
+                            let bp = panel(p);
                             for (q, ap) in apack.chunks(steps * mr * ku).enumerate() {
                                 let r0 = i0 + q * mr;
                                 let h = mr.min(i1 - r0);
                                 // SAFETY: the tile lies inside C and belongs to this task alone;
                                 // the panels hold `steps` steps; the caller vouches for the CPU.
                                 unsafe {
-                                    run_tile::<K>(steps, ap, bp, c.0.add(r0 * n + j0), n, h, cols)
+                                    run_tile::<K>(
+                                        steps,
+                                        ap,
+                                        bp,
+                                        c.0.add(r0 * n + j0),
+                                        n,
+                                        h,
+                                        cols,
+                                        (pc == 0, pc + kc == k),
+                                    )
                                 };
                             }
                         }
@@ -171,11 +209,34 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
     });
 }
 
-/// One tile, straight into C when it is whole, through a scratch tile at the edges.
+/// Runs `task(0..count)` on the calling thread and up to `threads − 1` rayon workers, each taking
+/// the next task from a shared counter. The caller starts at once instead of waiting for the pool
+/// to wake (tens of µs, a large share of a small product), and whoever is running takes the
+/// remaining tasks, so a slow wake-up costs nothing but that worker's share.
+fn run_tasks(count: usize, threads: usize, task: impl Fn(usize) + Sync) {
+    let next = AtomicUsize::new(0);
+    let work = || loop {
+        let t = next.fetch_add(1, Ordering::Relaxed);
+        if t >= count {
+            break;
+        }
+        task(t);
+    };
+    rayon::in_place_scope(|s| {
+        for _ in 1..threads.min(count) {
+            s.spawn(|_| work());
+        }
+        work();
+    });
+}
+
+/// One tile, straight into C when it is whole, through a scratch tile at the edges; `first` for
+/// the first K block (C is written, not read), `last` for the last (each element is finished).
 ///
 /// # Safety
 /// As for [`MicroKernel::tile`], with `h ≤ MR` rows and `w ≤ NR` columns of C valid at `c`.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 unsafe fn run_tile<K: MicroKernel>(
     steps: usize,
     a: &[K::PA],
@@ -184,21 +245,42 @@ unsafe fn run_tile<K: MicroKernel>(
     ldc: usize,
     h: usize,
     w: usize,
+    (first, last): (bool, bool),
 ) {
     // SAFETY: forwarded from the caller.
     unsafe {
         if h == K::MR && w == K::NR {
-            K::tile(steps, a.as_ptr(), b.as_ptr(), c, ldc);
-            return;
+            K::tile(steps, a.as_ptr(), b.as_ptr(), c, ldc, first);
+        } else {
+            let mut scratch = [K::Out::default(); 32 * 32];
+            debug_assert!(K::MR * K::NR <= scratch.len());
+            if !first {
+                for r in 0..h {
+                    std::ptr::copy_nonoverlapping(
+                        c.add(r * ldc),
+                        scratch.as_mut_ptr().add(r * K::NR),
+                        w,
+                    );
+                }
+            }
+            K::tile(
+                steps,
+                a.as_ptr(),
+                b.as_ptr(),
+                scratch.as_mut_ptr(),
+                K::NR,
+                first,
+            );
+            for r in 0..h {
+                std::ptr::copy_nonoverlapping(scratch.as_ptr().add(r * K::NR), c.add(r * ldc), w);
+            }
         }
-        let mut scratch = [K::Out::default(); 32 * 32];
-        debug_assert!(K::MR * K::NR <= scratch.len());
-        for r in 0..h {
-            std::ptr::copy_nonoverlapping(c.add(r * ldc), scratch.as_mut_ptr().add(r * K::NR), w);
-        }
-        K::tile(steps, a.as_ptr(), b.as_ptr(), scratch.as_mut_ptr(), K::NR);
-        for r in 0..h {
-            std::ptr::copy_nonoverlapping(scratch.as_ptr().add(r * K::NR), c.add(r * ldc), w);
+        if last {
+            for r in 0..h {
+                for v in std::slice::from_raw_parts_mut(c.add(r * ldc), w) {
+                    *v = K::finish(*v);
+                }
+            }
         }
     }
 }

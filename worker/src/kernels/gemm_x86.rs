@@ -31,19 +31,37 @@ impl MicroKernel for F32Avx2 {
         x
     }
     #[inline]
-    unsafe fn tile(steps: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize) {
+    fn finish(v: f32) -> f32 {
+        crate::kernels::matmul::canonical(v)
+    }
+    #[inline]
+    unsafe fn tile(
+        steps: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        first: bool,
+    ) {
         // SAFETY: forwarded (the caller checked AVX2 and FMA).
-        unsafe { f32_avx2(steps, a, b, c, ldc) }
+        unsafe { f32_avx2(steps, a, b, c, ldc, first) }
     }
 }
 
 #[target_feature(enable = "avx2,fma")]
-unsafe fn f32_avx2(steps: usize, mut a: *const f32, mut b: *const f32, c: *mut f32, ldc: usize) {
+unsafe fn f32_avx2(
+    steps: usize,
+    mut a: *const f32,
+    mut b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    first: bool,
+) {
     const MR: usize = 6;
     // SAFETY: the pointers address what MicroKernel::tile promises.
     unsafe {
         let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-        for (r, row) in acc.iter_mut().enumerate() {
+        for (r, row) in acc.iter_mut().enumerate().filter(|_| !first) {
             row[0] = _mm256_loadu_ps(c.add(r * ldc));
             row[1] = _mm256_loadu_ps(c.add(r * ldc + 8));
         }
@@ -86,19 +104,37 @@ impl MicroKernel for F32Avx512 {
         x
     }
     #[inline]
-    unsafe fn tile(steps: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize) {
+    fn finish(v: f32) -> f32 {
+        crate::kernels::matmul::canonical(v)
+    }
+    #[inline]
+    unsafe fn tile(
+        steps: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        first: bool,
+    ) {
         // SAFETY: forwarded (the caller checked AVX-512F).
-        unsafe { f32_avx512(steps, a, b, c, ldc) }
+        unsafe { f32_avx512(steps, a, b, c, ldc, first) }
     }
 }
 
 #[target_feature(enable = "avx512f")]
-unsafe fn f32_avx512(steps: usize, mut a: *const f32, mut b: *const f32, c: *mut f32, ldc: usize) {
+unsafe fn f32_avx512(
+    steps: usize,
+    mut a: *const f32,
+    mut b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    first: bool,
+) {
     const MR: usize = 12;
     // SAFETY: the pointers address what MicroKernel::tile promises.
     unsafe {
         let mut acc = [[_mm512_setzero_ps(); 2]; MR];
-        for (r, row) in acc.iter_mut().enumerate() {
+        for (r, row) in acc.iter_mut().enumerate().filter(|_| !first) {
             row[0] = _mm512_loadu_ps(c.add(r * ldc));
             row[1] = _mm512_loadu_ps(c.add(r * ldc + 16));
         }
@@ -141,19 +177,33 @@ impl MicroKernel for I8Avx2 {
         x.into()
     }
     #[inline]
-    unsafe fn tile(steps: usize, a: *const i16, b: *const i16, c: *mut i32, ldc: usize) {
+    unsafe fn tile(
+        steps: usize,
+        a: *const i16,
+        b: *const i16,
+        c: *mut i32,
+        ldc: usize,
+        first: bool,
+    ) {
         // SAFETY: forwarded (the caller checked AVX2).
-        unsafe { i8_avx2(steps, a, b, c, ldc) }
+        unsafe { i8_avx2(steps, a, b, c, ldc, first) }
     }
 }
 
 #[target_feature(enable = "avx2")]
-unsafe fn i8_avx2(steps: usize, mut a: *const i16, mut b: *const i16, c: *mut i32, ldc: usize) {
+unsafe fn i8_avx2(
+    steps: usize,
+    mut a: *const i16,
+    mut b: *const i16,
+    c: *mut i32,
+    ldc: usize,
+    first: bool,
+) {
     const MR: usize = 6;
     // SAFETY: the pointers address what MicroKernel::tile promises.
     unsafe {
         let mut acc = [[_mm256_setzero_si256(); 2]; MR];
-        for (r, row) in acc.iter_mut().enumerate() {
+        for (r, row) in acc.iter_mut().enumerate().filter(|_| !first) {
             row[0] = _mm256_loadu_si256(c.add(r * ldc).cast());
             row[1] = _mm256_loadu_si256(c.add(r * ldc + 8).cast());
         }
@@ -197,19 +247,26 @@ impl MicroKernel for I8Vnni {
         x
     }
     #[inline]
-    unsafe fn tile(steps: usize, a: *const u8, b: *const i8, c: *mut i32, ldc: usize) {
+    unsafe fn tile(steps: usize, a: *const u8, b: *const i8, c: *mut i32, ldc: usize, first: bool) {
         // SAFETY: forwarded (the caller checked AVX-512BW and VNNI).
-        unsafe { i8_vnni(steps, a, b, c, ldc) }
+        unsafe { i8_vnni(steps, a, b, c, ldc, first) }
     }
 }
 
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn i8_vnni(steps: usize, mut a: *const u8, mut b: *const i8, c: *mut i32, ldc: usize) {
+unsafe fn i8_vnni(
+    steps: usize,
+    mut a: *const u8,
+    mut b: *const i8,
+    c: *mut i32,
+    ldc: usize,
+    first: bool,
+) {
     const MR: usize = 12;
     // SAFETY: the pointers address what MicroKernel::tile promises.
     unsafe {
         let mut acc = [[_mm512_setzero_si512(); 2]; MR];
-        for (r, row) in acc.iter_mut().enumerate() {
+        for (r, row) in acc.iter_mut().enumerate().filter(|_| !first) {
             row[0] = _mm512_loadu_si512(c.add(r * ldc).cast());
             row[1] = _mm512_loadu_si512(c.add(r * ldc + 16).cast());
         }

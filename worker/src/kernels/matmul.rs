@@ -18,12 +18,21 @@ use super::isa::Isa;
 /// The canonical quiet NaN every NaN output is stored as (protocol, kernel catalogue).
 pub const CANONICAL_NAN: u32 = 0x7FC0_0000;
 
-/// Replaces every NaN by the canonical quiet NaN; every other value (−0.0, subnormals) is kept.
+/// The value as stored: NaN becomes the canonical quiet NaN; everything else (−0.0, subnormals)
+/// is kept.
+#[inline]
+pub fn canonical(v: f32) -> f32 {
+    if v.is_nan() {
+        f32::from_bits(CANONICAL_NAN)
+    } else {
+        v
+    }
+}
+
+/// [`canonical`] over a slice.
 pub fn canonicalize_nan(c: &mut [f32]) {
     for v in c {
-        if v.is_nan() {
-            *v = f32::from_bits(CANONICAL_NAN);
-        }
+        *v = canonical(*v);
     }
 }
 
@@ -119,7 +128,10 @@ pub fn matmul_i8_into(isa: Isa, a: &[i8], b: &[i8], c: &mut [i32], m: usize, n: 
         Isa::Avx512 | Isa::Avx2 if Isa::Avx2.supported() => unsafe {
             gemm::<super::gemm_x86::I8Avx2>(a, b, c, m, n, k)
         },
-        _ => portable_i8(a, b, c, n, k),
+        _ => {
+            c.fill(0);
+            portable_i8(a, b, c, n, k);
+        }
     }
 }
 
