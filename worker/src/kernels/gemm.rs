@@ -33,13 +33,9 @@ pub(crate) trait MicroKernel: Sync {
     const NC: usize;
     fn pa(x: Self::In) -> Self::PA;
     fn pb(x: Self::In) -> Self::PB;
-    /// What an element becomes once its fold is complete (the canonical NaN for f32).
-    #[inline]
-    fn finish(v: Self::Out) -> Self::Out {
-        v
-    }
     /// Continues the MR×NR tile at `c` (row stride `ldc`) over `steps` packed k steps, or starts
-    /// it from zero when `first` (C is not read then).
+    /// it from zero when `first` (C is not read then); `last` when the fold ends with this block
+    /// (an f32 kernel stores NaN as the canonical 0x7FC00000 then).
     ///
     /// # Safety
     /// `a` holds `steps·MR·KU` and `b` `steps·NR·KU` values; `c` addresses an MR×NR tile with row
@@ -51,6 +47,7 @@ pub(crate) trait MicroKernel: Sync {
         c: *mut Self::Out,
         ldc: usize,
         first: bool,
+        last: bool,
     );
 }
 
@@ -83,8 +80,7 @@ unsafe fn scratch<T>(buf: &mut Vec<u128>, len: usize) -> &mut [T] {
     unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), len) }
 }
 
-/// `C = A·B` in the micro-kernel's arithmetic, C `m×n` row-major (overwritten; each element
-/// passed through [`MicroKernel::finish`]).
+/// `C = A·B` in the micro-kernel's arithmetic, C `m×n` row-major (overwritten).
 ///
 /// # Safety
 /// The CPU has `K`'s target features.
@@ -98,7 +94,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
 ) {
     assert_eq!((a.len(), b.len(), c.len()), (m * k, k * n, m * n));
     if k == 0 {
-        c.fill(K::finish(K::Out::default()));
+        c.fill(K::Out::default());
     }
     if m == 0 || n == 0 || k == 0 {
         return;
@@ -231,7 +227,7 @@ fn run_tasks(count: usize, threads: usize, task: impl Fn(usize) + Sync) {
 }
 
 /// One tile, straight into C when it is whole, through a scratch tile at the edges; `first` for
-/// the first K block (C is written, not read), `last` for the last (each element is finished).
+/// the first K block (C is written, not read), `last` for the last.
 ///
 /// # Safety
 /// As for [`MicroKernel::tile`], with `h ≤ MR` rows and `w ≤ NR` columns of C valid at `c`.
@@ -250,7 +246,7 @@ unsafe fn run_tile<K: MicroKernel>(
     // SAFETY: forwarded from the caller.
     unsafe {
         if h == K::MR && w == K::NR {
-            K::tile(steps, a.as_ptr(), b.as_ptr(), c, ldc, first);
+            K::tile(steps, a.as_ptr(), b.as_ptr(), c, ldc, first, last);
         } else {
             let mut scratch = [K::Out::default(); 32 * 32];
             debug_assert!(K::MR * K::NR <= scratch.len());
@@ -270,16 +266,10 @@ unsafe fn run_tile<K: MicroKernel>(
                 scratch.as_mut_ptr(),
                 K::NR,
                 first,
+                last,
             );
             for r in 0..h {
                 std::ptr::copy_nonoverlapping(scratch.as_ptr().add(r * K::NR), c.add(r * ldc), w);
-            }
-        }
-        if last {
-            for r in 0..h {
-                for v in std::slice::from_raw_parts_mut(c.add(r * ldc), w) {
-                    *v = K::finish(*v);
-                }
             }
         }
     }

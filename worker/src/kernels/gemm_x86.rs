@@ -9,6 +9,7 @@
 use std::arch::x86_64::*;
 
 use super::gemm::MicroKernel;
+use super::matmul::CANONICAL_NAN;
 
 /// f32, AVX2 + FMA: 6 rows × 16 columns (12 ymm accumulators).
 pub(crate) struct F32Avx2;
@@ -31,10 +32,6 @@ impl MicroKernel for F32Avx2 {
         x
     }
     #[inline]
-    fn finish(v: f32) -> f32 {
-        crate::kernels::matmul::canonical(v)
-    }
-    #[inline]
     unsafe fn tile(
         steps: usize,
         a: *const f32,
@@ -42,9 +39,10 @@ impl MicroKernel for F32Avx2 {
         c: *mut f32,
         ldc: usize,
         first: bool,
+        last: bool,
     ) {
         // SAFETY: forwarded (the caller checked AVX2 and FMA).
-        unsafe { f32_avx2(steps, a, b, c, ldc, first) }
+        unsafe { f32_avx2(steps, a, b, c, ldc, first, last) }
     }
 }
 
@@ -56,6 +54,7 @@ unsafe fn f32_avx2(
     c: *mut f32,
     ldc: usize,
     first: bool,
+    last: bool,
 ) {
     const MR: usize = 6;
     // SAFETY: the pointers address what MicroKernel::tile promises.
@@ -75,6 +74,13 @@ unsafe fn f32_avx2(
             }
             a = a.add(MR);
             b = b.add(16);
+        }
+        if last {
+            // The protocol's one NaN: unordered (NaN) lanes become 0x7FC00000.
+            let canonical = _mm256_castsi256_ps(_mm256_set1_epi32(CANONICAL_NAN as i32));
+            for v in acc.iter_mut().flatten() {
+                *v = _mm256_blendv_ps(*v, canonical, _mm256_cmp_ps::<_CMP_UNORD_Q>(*v, *v));
+            }
         }
         for (r, row) in acc.iter().enumerate() {
             _mm256_storeu_ps(c.add(r * ldc), row[0]);
@@ -104,10 +110,6 @@ impl MicroKernel for F32Avx512 {
         x
     }
     #[inline]
-    fn finish(v: f32) -> f32 {
-        crate::kernels::matmul::canonical(v)
-    }
-    #[inline]
     unsafe fn tile(
         steps: usize,
         a: *const f32,
@@ -115,9 +117,10 @@ impl MicroKernel for F32Avx512 {
         c: *mut f32,
         ldc: usize,
         first: bool,
+        last: bool,
     ) {
         // SAFETY: forwarded (the caller checked AVX-512F).
-        unsafe { f32_avx512(steps, a, b, c, ldc, first) }
+        unsafe { f32_avx512(steps, a, b, c, ldc, first, last) }
     }
 }
 
@@ -129,6 +132,7 @@ unsafe fn f32_avx512(
     c: *mut f32,
     ldc: usize,
     first: bool,
+    last: bool,
 ) {
     const MR: usize = 12;
     // SAFETY: the pointers address what MicroKernel::tile promises.
@@ -148,6 +152,14 @@ unsafe fn f32_avx512(
             }
             a = a.add(MR);
             b = b.add(32);
+        }
+        if last {
+            // The protocol's one NaN: unordered (NaN) lanes become 0x7FC00000.
+            let canonical = _mm512_castsi512_ps(_mm512_set1_epi32(CANONICAL_NAN as i32));
+            for v in acc.iter_mut().flatten() {
+                let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(*v, *v);
+                *v = _mm512_mask_blend_ps(nan, *v, canonical);
+            }
         }
         for (r, row) in acc.iter().enumerate() {
             _mm512_storeu_ps(c.add(r * ldc), row[0]);
@@ -184,6 +196,7 @@ impl MicroKernel for I8Avx2 {
         c: *mut i32,
         ldc: usize,
         first: bool,
+        _last: bool,
     ) {
         // SAFETY: forwarded (the caller checked AVX2).
         unsafe { i8_avx2(steps, a, b, c, ldc, first) }
@@ -247,7 +260,15 @@ impl MicroKernel for I8Vnni {
         x
     }
     #[inline]
-    unsafe fn tile(steps: usize, a: *const u8, b: *const i8, c: *mut i32, ldc: usize, first: bool) {
+    unsafe fn tile(
+        steps: usize,
+        a: *const u8,
+        b: *const i8,
+        c: *mut i32,
+        ldc: usize,
+        first: bool,
+        _last: bool,
+    ) {
         // SAFETY: forwarded (the caller checked AVX-512BW and VNNI).
         unsafe { i8_vnni(steps, a, b, c, ldc, first) }
     }
