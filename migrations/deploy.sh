@@ -9,13 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cluster=${1:-localnet}
-keypair=${2:-keys/concord-program-keypair.json}
+keypair=${2:-migrations/concord-program-keypair.json}
 
 for tool in solana anchor; do
   command -v "$tool" >/dev/null || { echo "error: '$tool' not found; install the Solana CLI and Anchor CLI 1.2.2" >&2; exit 1; }
 done
-if [ "$cluster" != localnet ] && [ "$keypair" = keys/concord-program-keypair.json ]; then
-  echo "error: keys/concord-program-keypair.json is public; deploy to $cluster with your own program keypair:" >&2
+if [ "$cluster" != localnet ] && [ "$keypair" = migrations/concord-program-keypair.json ]; then
+  echo "error: migrations/concord-program-keypair.json is public; deploy to $cluster with your own program keypair:" >&2
   echo "  solana-keygen new -o ~/concord-program.json && migrations/deploy.sh $cluster ~/concord-program.json" >&2
   exit 1
 fi

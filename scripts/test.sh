@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the repository: formatting, clippy (warnings are errors), the
-# committed IDL's freshness, and all tests (the program in the real Solana runtime).
+# committed IDL's freshness, and all tests (the program in the real Solana runtime), the official
+# TypeScript clients, and the README's main command exactly as README.md writes it.
 # Usage: scripts/test.sh        (the README's test command; .ci/run calls it too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +57,31 @@ trap 'rm -f "$log" "$ts_log"' EXIT
   --test-timeout=240000 --test-reporter=tap) 2>&1 | tee "$ts_log"
 ts_pass=$(awk '/^# pass / { print $3 }' "$ts_log")
 ts_fail=$(awk '/^# fail / { print $3 }' "$ts_log")
+
+# The README's two commands, read from README.md itself (never retyped here): its test command
+# must be this script, and its main command must run to success on this build, exactly as written.
+step "the README's main command, exactly as README.md writes it"
+readme_cmds=$(awk '/^## Quick start/ { q = 1 } q && /^```sh$/ { b++; inb = 1; next }
+  q && /^```$/ { inb = 0; if (b == 2) exit; next } inb { print b "\t" $0 }' README.md)
+main_cmd=$(printf '%s\n' "$readme_cmds" | awk -F'\t' '$1 == 1 { print $2 }')
+test_cmd=$(printf '%s\n' "$readme_cmds" | awk -F'\t' '$1 == 2 { print $2 }')
+if [ "$(printf '%s\n' "$main_cmd" | wc -l)" != 1 ] || [ -z "$main_cmd" ]; then
+  echo "error: README.md's Quick start must open with one fenced sh block holding the main command" >&2
+  exit 1
+fi
+if [ "$test_cmd" != "scripts/test.sh" ]; then
+  echo "error: README.md's second Quick start command is '$test_cmd', but the test command is scripts/test.sh" >&2
+  exit 1
+fi
+echo "\$ $main_cmd"
+demo_log=$(mktemp)
+trap 'rm -f "$log" "$ts_log" "$demo_log"' EXIT
+if ! timeout 900 bash -c "$main_cmd" >"$demo_log" 2>&1; then
+  tail -n 60 "$demo_log"
+  echo "error: the README's main command failed (above: the last 60 lines of its output)" >&2
+  exit 1
+fi
+tail -n 12 "$demo_log"
 
 # One closing line for the whole run: the sum over every test binary and the TypeScript tests.
 awk -v tp="${ts_pass:-0}" -v tf="${ts_fail:-1}" \
