@@ -15,21 +15,73 @@ pub fn parse_compute_capability(s: &str) -> Result<u16> {
     }
 }
 
+/// A compute backend a node offers and a job may require.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// The CPU backend (every node has it; bit-identical to the GPU's output).
+    Cpu,
+    /// An NVIDIA GPU through CUDA.
+    Cuda,
+}
+
+impl Backend {
+    /// The program's bit for this backend.
+    pub fn bit(self) -> u8 {
+        match self {
+            Backend::Cpu => BACKEND_CPU,
+            Backend::Cuda => BACKEND_CUDA,
+        }
+    }
+
+    /// The name files and the command line use: `cpu`, `cuda`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu",
+            Backend::Cuda => "cuda",
+        }
+    }
+
+    /// The bitmask of a list of backends.
+    pub fn mask(backends: &[Backend]) -> u8 {
+        backends.iter().fold(0, |m, b| m | b.bit())
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = ClientError;
+    fn from_str(s: &str) -> Result<Backend> {
+        match s.trim() {
+            "cpu" => Ok(Backend::Cpu),
+            "cuda" => Ok(Backend::Cuda),
+            other => Err(ClientError::InvalidInput(format!(
+                "unknown backend '{other}': use cuda, cpu or cuda,cpu"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Read from a string through `FromStr` (config files: `backends = ["cpu", "cuda"]`),
+/// so files and the command line accept exactly the same words.
+impl<'de> serde::Deserialize<'de> for Backend {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Backend, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// `"cuda,cpu"` → the backends bitmask.
 pub fn parse_backends(s: &str) -> Result<u8> {
-    let mut mask = 0;
-    for b in s.split(',').map(str::trim) {
-        mask |= match b {
-            "cuda" => BACKEND_CUDA,
-            "cpu" => BACKEND_CPU,
-            other => {
-                return Err(ClientError::InvalidInput(format!(
-                    "unknown backend '{other}': use cuda, cpu or cuda,cpu"
-                )))
-            }
-        };
-    }
-    Ok(mask)
+    let backends = s
+        .split(',')
+        .map(str::parse)
+        .collect::<Result<Vec<Backend>>>()?;
+    Ok(Backend::mask(&backends))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use concord_client::spec::Backend;
 use serde::Deserialize;
 use solana_sdk::pubkey::Pubkey;
 
@@ -33,8 +34,18 @@ pub enum Fault {
     DelayBeforeComputeForTesting,
 }
 
-fn default_backends() -> Vec<String> {
-    vec!["cpu".into()]
+fn default_backends() -> Vec<Backend> {
+    vec![Backend::Cpu]
+}
+
+/// A pubkey written as base58 text, with a message that says which field was wrong.
+fn market_from_str<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Pubkey, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(|_| {
+        serde::de::Error::custom(format!("market '{s}' is not a pubkey (base58, 32 bytes)"))
+    })
 }
 fn default_concurrency() -> usize {
     2
@@ -52,10 +63,11 @@ pub struct WorkerConfig {
     pub rpc_url: String,
     /// Solana CLI keypair file of the operator.
     pub keypair: PathBuf,
-    pub market: String,
-    /// Backends offered: "cpu" and/or "cuda".
+    #[serde(deserialize_with = "market_from_str")]
+    pub market: Pubkey,
+    /// Backends offered: "cpu" and/or "cuda" (parsed like the CLI's `--backends`).
     #[serde(default = "default_backends")]
-    pub backends: Vec<String>,
+    pub backends: Vec<Backend>,
     #[serde(default = "default_concurrency")]
     pub max_concurrent_jobs: usize,
     /// Largest input downloaded, in bytes.
@@ -98,7 +110,6 @@ impl WorkerConfig {
     }
 
     pub fn validate(&self) -> Result<()> {
-        self.market_key()?;
         self.backend_mask()?;
         if self.max_concurrent_jobs == 0 {
             bail!("max_concurrent_jobs must be at least 1");
@@ -115,25 +126,12 @@ impl WorkerConfig {
         }
     }
 
-    pub fn market_key(&self) -> Result<Pubkey> {
-        self.market
-            .parse()
-            .with_context(|| format!("market '{}' is not a pubkey", self.market))
-    }
-
+    /// The program's bitmask of the offered backends (at least one).
     pub fn backend_mask(&self) -> Result<u8> {
-        let mut m = 0;
-        for b in &self.backends {
-            m |= match b.as_str() {
-                "cpu" => concord::constants::BACKEND_CPU,
-                "cuda" => concord::constants::BACKEND_CUDA,
-                other => bail!("unknown backend '{other}' in backends: use \"cpu\" or \"cuda\""),
-            };
-        }
-        if m == 0 {
+        if self.backends.is_empty() {
             bail!("backends is empty: offer at least \"cpu\"");
         }
-        Ok(m)
+        Ok(Backend::mask(&self.backends))
     }
 }
 
@@ -159,7 +157,7 @@ mod tests {
         )
         .unwrap();
         cfg.validate().unwrap();
-        assert_eq!(cfg.backends, vec!["cpu"]);
+        assert_eq!(cfg.backends, vec![Backend::Cpu]);
         assert_eq!(cfg.max_concurrent_jobs, 2);
         let policy = cfg.fetch_policy();
         assert!(
@@ -168,23 +166,35 @@ mod tests {
         );
         assert_eq!((cfg.ask, cfg.available), (None, None));
         assert!(matches!(cfg.publish, Publish::Http { .. }));
-        let bad: WorkerConfig = toml::from_str(
-            r#"
-            rpc_url = "x"
-            keypair = "k"
-            market = "not-a-key"
-            data_dir = "d"
-            backends = ["tpu"]
-            [publish]
-            mode = "file"
-            dir = "p"
-            "#,
-        )
-        .unwrap();
-        assert!(bad
+        // Bad values are refused while reading, naming the field and what to write instead.
+        let file = |market: &str, backends: &str| {
+            format!(
+                "rpc_url = \"x\"\nkeypair = \"k\"\nmarket = \"{market}\"\ndata_dir = \"d\"\nbackends = {backends}\n[publish]\nmode = \"file\"\ndir = \"p\"\n"
+            )
+        };
+        let key = "11111111111111111111111111111111";
+        let err = toml::from_str::<WorkerConfig>(&file("not-a-key", r#"["cpu"]"#)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("market 'not-a-key' is not a pubkey"),
+            "{err}"
+        );
+        let err = toml::from_str::<WorkerConfig>(&file(key, r#"["tpu"]"#)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown backend 'tpu': use cuda, cpu"),
+            "{err}"
+        );
+        let empty: WorkerConfig = toml::from_str(&file(key, "[]")).unwrap();
+        assert!(empty
             .validate()
             .unwrap_err()
             .to_string()
-            .contains("not a pubkey"));
+            .contains("backends is empty"));
+        let both: WorkerConfig = toml::from_str(&file(key, r#"["cuda", "cpu"]"#)).unwrap();
+        assert_eq!(
+            both.backend_mask().unwrap(),
+            concord::constants::BACKEND_CPU | concord::constants::BACKEND_CUDA
+        );
     }
 }

@@ -39,7 +39,7 @@ struct Common {
     keypair: Option<PathBuf>,
     /// Override market
     #[arg(long)]
-    market: Option<String>,
+    market: Option<solana_sdk::pubkey::Pubkey>,
 }
 
 impl Common {
@@ -51,8 +51,8 @@ impl Common {
         if let Some(k) = &self.keypair {
             cfg.keypair = k.clone();
         }
-        if let Some(m) = &self.market {
-            cfg.market = m.clone();
+        if let Some(m) = self.market {
+            cfg.market = m;
         }
         cfg.validate()?;
         Ok(cfg)
@@ -238,7 +238,7 @@ async fn connect(
         .map_err(|e| anyhow::anyhow!("cannot read keypair {}: {e}", cfg.keypair.display()))?;
     let client = ConcordClient::new(cfg.rpc_url.clone(), kp.insecure_clone());
     let market = client
-        .market(&cfg.market_key()?)
+        .market(&cfg.market)
         .await
         .with_context(|| format!("cannot read market {} at {}", cfg.market, cfg.rpc_url))?;
     Ok((client, market, kp))

@@ -54,7 +54,7 @@ impl Worker {
                 ..SendOptions::default()
             },
         );
-        let gpu = if cfg.backends.iter().any(|b| b == "cuda") {
+        let gpu = if cfg.backends.contains(&concord_client::spec::Backend::Cuda) {
             match crate::cuda::CudaBackend::detect() {
                 Ok(g) => {
                     tracing::info!(device = %g.name, cc = g.compute_capability, vram_mib = g.vram_mib, "CUDA backend ready");
@@ -70,7 +70,7 @@ impl Worker {
         };
         Ok(Arc::new(Worker {
             gpu,
-            market: cfg.market_key()?,
+            market: cfg.market,
             journal: Journal::open(&cfg.data_dir.join("journal"))?,
             metrics: Arc::new(Metrics::default()),
             kp: Arc::new(kp),

@@ -27,8 +27,8 @@ fn config(net: &Net, i: usize, fault: Option<Fault>) -> WorkerConfig {
     WorkerConfig {
         rpc_url: net.url(),
         keypair: net.operator(i),
-        market: net.market().to_string(),
-        backends: vec!["cpu".into()],
+        market: net.market(),
+        backends: vec![concord_client::spec::Backend::Cpu],
         max_concurrent_jobs: 4,
         max_input_bytes: 1 << 20,
         publish: Publish::File {

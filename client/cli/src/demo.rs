@@ -106,8 +106,8 @@ fn worker_config(
     WorkerConfig {
         rpc_url: net.url.clone(),
         keypair,
-        market: market.to_string(),
-        backends: vec!["cpu".into()],
+        market: *market,
+        backends: vec![concord_client::spec::Backend::Cpu],
         max_concurrent_jobs: 8,
         max_input_bytes: 64 << 20,
         publish: Publish::File {

@@ -67,6 +67,18 @@ thread_local! {
     static B_PACK: RefCell<Vec<u128>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Runs `f` with one of the thread-local buffers, or with a fresh one if this thread is already
+/// using it (a product started from inside another one's task on the same thread).
+fn with_buffer<R>(
+    key: &'static std::thread::LocalKey<RefCell<Vec<u128>>>,
+    f: impl FnOnce(&mut Vec<u128>) -> R,
+) -> R {
+    key.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => f(&mut buf),
+        Err(_) => f(&mut Vec::new()),
+    })
+}
+
 /// A zeroed-on-demand slice of `len` `T`s in one of the thread-local buffers.
 ///
 /// # Safety
@@ -116,8 +128,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
         (q0 * mr, (q1 * mr).min(m))
     };
     let cptr = CPtr(c.as_mut_ptr());
-    B_PACK.with(|bbuf| {
-        let mut bbuf = bbuf.borrow_mut();
+    with_buffer(&B_PACK, |bbuf| {
         for jc in (0..n).step_by(K::NC) {
             let nc = K::NC.min(n - jc);
             let panels = nc.div_ceil(nr);
@@ -129,7 +140,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
                 let steps = kc.div_ceil(ku);
                 let panel_len = steps * nr * ku;
                 // SAFETY: PB is a plain number type.
-                let bpack: &mut [K::PB] = unsafe { scratch(&mut bbuf, panels * panel_len) };
+                let bpack: &mut [K::PB] = unsafe { scratch(bbuf, panels * panel_len) };
                 // B's panels are packed by the tasks themselves, each panel once, by whichever
                 // task needs it first (0 = to do, 1 = being packed, 2 = ready): no separate pass.
                 let state: Vec<AtomicU8> = (0..panels).map(|_| AtomicU8::new(0)).collect();
@@ -163,11 +174,10 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
                     if p0 >= p1 {
                         return;
                     }
-                    A_PACK.with(|buf| {
-                        let mut buf = buf.borrow_mut();
+                    with_buffer(&A_PACK, |buf| {
                         let a_len = (i1 - i0).div_ceil(mr) * steps * mr * ku;
                         // SAFETY: PA is a plain number type.
-                        let apack: &mut [K::PA] = unsafe { scratch(&mut buf, a_len) };
+                        let apack: &mut [K::PA] = unsafe { scratch(buf, a_len) };
                         for (q, out) in apack.chunks_mut(steps * mr * ku).enumerate() {
                             let r0 = i0 + q * mr;
                             pack_a::<K>(a, k, r0, (r0 + mr).min(i1), pc, pc + kc, out);

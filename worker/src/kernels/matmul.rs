@@ -290,6 +290,28 @@ mod tests {
     }
 
     #[test]
+    fn products_started_inside_parallel_tasks_are_exact() {
+        // Products run on rayon workers, several at once. A worker waiting for its own product's
+        // tasks may run another product there (timing-dependent, so not forced here); the
+        // per-thread packing buffers then fall back to fresh ones (`gemm::with_buffer`).
+        use rayon::prelude::*;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let (m, n, k) = (97, 130, 300);
+        let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-4.0f32..4.0)).collect();
+        let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-4.0f32..4.0)).collect();
+        let want = bits(&matmul_f32_reference(&a, &b, m, n, k));
+        (0..16).into_par_iter().for_each(|_| {
+            for isa in Isa::available() {
+                assert_eq!(
+                    bits(&matmul_f32_with(isa, &a, &b, m, n, k)),
+                    want,
+                    "{isa:?}"
+                );
+            }
+        });
+    }
+
+    #[test]
     fn fma_is_not_mul_then_add() {
         // A case where fma and a separately rounded multiply-add differ: the kernel must fuse.
         let a = [1.0f32 + f32::EPSILON];

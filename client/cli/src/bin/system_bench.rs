@@ -228,8 +228,8 @@ fn worker_config(s: &Setup, i: usize) -> WorkerConfig {
     WorkerConfig {
         rpc_url: s.net.url.clone(),
         keypair: s.operators[i].clone(),
-        market: s.net.info.market().to_string(),
-        backends: vec!["cpu".into()],
+        market: s.net.info.market(),
+        backends: vec![concord_client::spec::Backend::Cpu],
         max_concurrent_jobs: 16,
         max_input_bytes: 1 << 20,
         publish: Publish::File {
