@@ -17,8 +17,7 @@ pub mod emulation;
 pub mod geometry;
 
 use std::ffi::{c_char, c_int, CString};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use concord_client::kernels::{KernelParams, Limits};
 use cudarc::driver::{
@@ -157,8 +156,7 @@ pub struct CudaBackend {
     ctx: Arc<CudaContext>,
     funcs: Vec<CudaFunction>,
     /// Why the context became unusable, once it has.
-    unhealthy: std::sync::Mutex<Option<String>>,
-    poisoned: AtomicBool,
+    unhealthy: OnceLock<String>,
     pub name: String,
     /// Compute capability, major × 10 + minor.
     pub compute_capability: u16,
@@ -230,8 +228,7 @@ impl CudaBackend {
         Ok(CudaBackend {
             ctx,
             funcs,
-            unhealthy: std::sync::Mutex::new(None),
-            poisoned: AtomicBool::new(false),
+            unhealthy: OnceLock::new(),
             name,
             compute_capability: cc,
             vram_mib,
@@ -242,13 +239,7 @@ impl CudaBackend {
 
     /// Why the backend refuses work, if it does.
     pub fn unhealthy(&self) -> Option<String> {
-        if !self.poisoned.load(Ordering::Acquire) {
-            return None;
-        }
-        self.unhealthy
-            .lock()
-            .map(|g| g.clone())
-            .unwrap_or(Some("poisoned lock".into()))
+        self.unhealthy.get().cloned()
     }
 
     /// Runs a job on the GPU: the same checks as the CPU backend first, then its own stream.
@@ -268,10 +259,7 @@ impl CudaBackend {
             if let Err(sticky) = self.ctx.synchronize() {
                 let reason = format!("{e}; then {sticky:?}");
                 tracing::error!(%reason, "the CUDA context is unusable; computing on the CPU until restart");
-                if let Ok(mut g) = self.unhealthy.lock() {
-                    *g = Some(reason.clone());
-                }
-                self.poisoned.store(true, Ordering::Release);
+                let _ = self.unhealthy.set(reason.clone());
                 return Err(GpuError::Unhealthy(reason));
             }
         }
