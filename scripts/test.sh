@@ -5,6 +5,10 @@
 # Usage: scripts/test.sh        (the README's test command; .ci/run calls it too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Nothing here reads input. A CI runner may hand the script an odd standard input (a closed
+# descriptor, or a file shared with its output); cargo's `rustc -` probe reads standard input and
+# caches what it gets, so a garbled read fails that build and every later one in the target dir.
+exec </dev/null
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' not found. $2" >&2; exit 1; }; }
 need cargo "Install Rust 1.95 or newer (https://rustup.rs)."
