@@ -41,6 +41,16 @@ step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "IDL is fresh (idl/concord.json)"
 cargo run -q -p concord-idl --locked -- --check
+# The hardware-wallet build (`--features ledger`: hidapi over hidraw) compiles against libudev.
+step "cargo check -p concord-cli --features ledger (usb://ledger signers)"
+if ! pkg-config --exists libudev && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get install -y -q libudev-dev || { apt-get update -q && apt-get install -y -q libudev-dev; }) >/dev/null 2>&1 || true
+fi
+if pkg-config --exists libudev; then
+  cargo check -q --locked -p concord-cli --features ledger
+else
+  echo "skipped: libudev (libudev-dev) is not installed and could not be installed here, so the usb://ledger build cannot be compiled"
+fi
 step "rustdoc without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p concord-client -p concord-localnet
 step "cargo test"

@@ -47,6 +47,18 @@ fn market_from_str<'de, D: serde::Deserializer<'de>>(
         serde::de::Error::custom(format!("market '{s}' is not a pubkey (base58, 32 bytes)"))
     })
 }
+/// An optional pubkey, refused with the field's name like [`market_from_str`].
+fn optional_pubkey<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Pubkey>, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "withdraw_to '{s}' is not a pubkey (base58, 32 bytes): give the wallet that should receive the earnings"
+        ))
+    })
+}
+
 fn default_concurrency() -> usize {
     2
 }
@@ -83,6 +95,11 @@ pub struct WorkerConfig {
     pub metrics_addr: Option<String>,
     /// Withdraw earnings whenever they reach this many raw token units.
     pub withdraw_threshold: Option<u64>,
+    /// The wallet that receives withdrawn earnings (its associated token account for the
+    /// market's mint, created if missing): a cold or hardware wallet, so that the worker's hot
+    /// key never holds more than the earnings since the last withdrawal. Default: the operator.
+    #[serde(default, deserialize_with = "optional_pubkey")]
+    pub withdraw_to: Option<Pubkey>,
     /// The lowest price this node accepts, in raw token units per 10⁹ work units; the worker
     /// sets it on chain at start when it differs (`None` leaves the on-chain ask alone).
     pub ask: Option<u64>,
@@ -191,6 +208,23 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("backends is empty"));
+        assert_eq!(
+            empty.withdraw_to, None,
+            "earnings go to the operator by default"
+        );
+        let cold = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin";
+        let with = |line: &str| {
+            file(key, r#"["cpu"]"#).replace("[publish]", &format!("{line}\n[publish]"))
+        };
+        let cfg: WorkerConfig =
+            toml::from_str(&with(&format!("withdraw_to = \"{cold}\""))).unwrap();
+        assert_eq!(cfg.withdraw_to, Some(cold.parse().unwrap()));
+        let err = toml::from_str::<WorkerConfig>(&with("withdraw_to = \"ledger\"")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("withdraw_to 'ledger' is not a pubkey"),
+            "{err}"
+        );
         let both: WorkerConfig = toml::from_str(&file(key, r#"["cuda", "cpu"]"#)).unwrap();
         assert_eq!(
             both.backend_mask().unwrap(),

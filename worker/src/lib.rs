@@ -14,4 +14,4 @@ pub mod publish;
 pub mod runner;
 
 pub use config::{Fault, Publish, WorkerConfig};
-pub use runner::Worker;
+pub use runner::{Worker, WorkerHandle};

@@ -5,15 +5,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use concord::constants::{BACKEND_CPU, BACKEND_CUDA};
-use concord_client::amount::{format_amount, parse_amount};
 use concord_client::kernels::{KernelParams, Limits};
-use concord_client::{ix, ConcordClient};
 use concord_worker::config::{Publish, WorkerConfig};
 use concord_worker::{kernels, publish, Worker};
-use solana_sdk::signature::{read_keypair_file, Signer};
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +56,21 @@ impl Common {
     }
 }
 
+/// The arguments of a subcommand that moved to the `concord` CLI (read and ignored).
+#[derive(clap::Args)]
+struct Moved {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    _args: Vec<String>,
+}
+
+/// What `concord-worker register|stake|status` became: one CLI for every operator transaction
+/// (typed output, `--output json`, every signer form the Solana CLI accepts).
+fn moved(old: &str, new: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "`concord-worker {old}` moved to the `concord` CLI: run `concord -u <RPC_URL> -k <OPERATOR_KEYPAIR> --market <MARKET> node {new}` (see docs/cli.md)"
+    )
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve jobs until Ctrl-C / SIGTERM
@@ -72,31 +84,13 @@ enum Command {
         #[arg(long)]
         max_concurrent_jobs: Option<usize>,
     },
-    /// Register this node in the market with its hardware and a stake (in tokens)
-    Register {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long)]
-        gpu_model: String,
-        #[arg(long, default_value_t = 0)]
-        vram_mib: u32,
-        /// e.g. 8.9
-        #[arg(long, default_value = "0.0")]
-        compute_capability: String,
-        #[arg(long)]
-        stake: String,
-    },
-    /// Add stake (in tokens)
-    Stake {
-        #[command(flatten)]
-        common: Common,
-        amount: String,
-    },
-    /// Show this node's stake, earnings, slots and record
-    Status {
-        #[command(flatten)]
-        common: Common,
-    },
+    /// Moved: operator transactions are `concord node register|stake|show` (hidden; says so)
+    #[command(hide = true)]
+    Register(Moved),
+    #[command(hide = true)]
+    Stake(Moved),
+    #[command(hide = true)]
+    Status(Moved),
     /// Run every kernel on this machine and report throughput and what it can serve
     Benchmark {
         /// Matrix side for the matmul kernels
@@ -143,109 +137,19 @@ async fn run(cli: Cli) -> Result<()> {
             }
             serve(cfg).await
         }
-        Command::Register {
-            common,
-            gpu_model,
-            vram_mib,
-            compute_capability,
-            stake,
-        } => {
-            let cfg = common.load()?;
-            let (client, market, kp) = connect(&cfg).await?;
-            let cc = concord_client::spec::parse_compute_capability(&compute_capability)?;
-            let backends = cfg.backend_mask()?;
-            let raw = parse_amount(&stake, market.state.mint_decimals)?;
-            let spec = concord::NodeSpec {
-                gpu_model,
-                vram_mib,
-                compute_capability: cc,
-                backends,
-            };
-            let me = kp.pubkey();
-            let token = market.token_account_of(&me);
-            let sig = client
-                .send(
-                    &[ix::register_node(
-                        &market,
-                        &me,
-                        &token,
-                        spec,
-                        raw,
-                        cfg.ask.unwrap_or(0),
-                    )],
-                    &[&kp],
-                )
-                .await?;
-            println!(
-                "registered node {} with stake {} ({sig})",
-                market.node_address(&me),
-                format_amount(raw, market.state.mint_decimals)
-            );
-            Ok(())
-        }
-        Command::Stake { common, amount } => {
-            let cfg = common.load()?;
-            let (client, market, kp) = connect(&cfg).await?;
-            let raw = parse_amount(&amount, market.state.mint_decimals)?;
-            let me = kp.pubkey();
-            let sig = client
-                .send(
-                    &[ix::deposit_stake(
-                        &market,
-                        &me,
-                        &market.token_account_of(&me),
-                        raw,
-                    )],
-                    &[&kp],
-                )
-                .await?;
-            println!(
-                "staked {} ({sig})",
-                format_amount(raw, market.state.mint_decimals)
-            );
-            Ok(())
-        }
-        Command::Status { common } => {
-            let cfg = common.load()?;
-            let (client, market, kp) = connect(&cfg).await?;
-            let address = market.node_address(&kp.pubkey());
-            if client.account(&address).await?.is_none() {
-                bail!(
-                    "{} has no node in market {}: run `concord-worker register`",
-                    kp.pubkey(),
-                    market.address
-                );
-            }
-            let n = client.node(&address).await?;
-            let d = market.state.mint_decimals;
-            println!("node        {address}\nstatus      {:?} ({})\nstake       {} (locked {})\nearnings    {}\nseats       {}\nask         {} per 10^9 work units\nrecord      drawn {} agreed {} dissented {} missed {}\nspec        {} / {} MiB / cc {}.{} / backends {:#04b}",
-                n.status, if n.in_draw() { "in the draw" } else { "out of the draw" }, format_amount(n.stake, d), format_amount(n.locked_collateral, d), format_amount(n.earnings, d), n.active_seats,
-                format_amount(n.ask, d), n.assigned, n.agreed, n.dissented, n.missed, n.spec.gpu_model, n.spec.vram_mib, n.spec.compute_capability / 10, n.spec.compute_capability % 10, n.spec.backends);
-            Ok(())
-        }
+        Command::Register(_) => Err(moved(
+            "register",
+            "register --gpu-model <MODEL> --vram-mib <MIB> --compute-capability <X.Y> --stake <TOKENS>",
+        )),
+        Command::Stake(_) => Err(moved("stake", "stake <TOKENS>")),
+        Command::Status(_) => Err(moved("status", "show")),
         Command::Benchmark { size } => benchmark(size),
     }
 }
 
-async fn connect(
-    cfg: &WorkerConfig,
-) -> Result<(
-    ConcordClient,
-    concord_client::MarketInfo,
-    solana_sdk::signature::Keypair,
-)> {
-    let kp = read_keypair_file(&cfg.keypair)
-        .map_err(|e| anyhow::anyhow!("cannot read keypair {}: {e}", cfg.keypair.display()))?;
-    let client = ConcordClient::new(cfg.rpc_url.clone(), kp.insecure_clone());
-    let market = client
-        .market(&cfg.market)
-        .await
-        .with_context(|| format!("cannot read market {} at {}", cfg.market, cfg.rpc_url))?;
-    Ok((client, market, kp))
-}
-
 async fn serve(cfg: WorkerConfig) -> Result<()> {
-    let worker = Worker::new(cfg.clone())?;
+    let running = Worker::spawn(cfg.clone())?;
+    let worker = running.worker();
     if let Publish::Http { dir, bind, .. } = &cfg.publish {
         let l = tokio::net::TcpListener::bind(bind)
             .await
@@ -264,15 +168,14 @@ async fn serve(cfg: WorkerConfig) -> Result<()> {
         tracing::info!(%addr, "serving /metrics");
         tokio::spawn(publish::serve(l, None, Arc::clone(&worker.metrics)));
     }
-    let (stop, rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM");
-        tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
-        let _ = stop.send(true);
-    });
     tracing::info!(operator = %worker.operator(), market = %cfg.market, "concord-worker running");
-    worker.run(rx).await
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot install the SIGTERM handler")?;
+    running
+        .join_until(async move {
+            tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
+        })
+        .await
 }
 
 fn benchmark(size: u32) -> Result<()> {

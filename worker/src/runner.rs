@@ -43,8 +43,79 @@ pub struct Worker {
     gpu: Option<Arc<crate::cuda::CudaBackend>>,
 }
 
+/// A worker whose job loop runs on a tokio runtime, as [`Worker::spawn`] starts it. The binary,
+/// the demo, the tests and the system benchmark all run workers through this one handle.
+pub struct WorkerHandle {
+    worker: Arc<Worker>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl WorkerHandle {
+    /// The running worker (its operator key, metrics and transaction counts).
+    pub fn worker(&self) -> &Arc<Worker> {
+        &self.worker
+    }
+
+    /// Asks the loop to stop: no new seat is taken up, jobs in flight are left to the journal.
+    /// Calling it again does nothing; [`join`](Self::join) waits for the loop to end.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Whether the loop has ended (stopped, failed or killed).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Waits for the loop to end and returns how it ended: its own error (an unregistered node,
+    /// a corrupt journal, an unreachable market), or a panic or [`kill`](Self::kill) as one.
+    pub async fn join(self) -> Result<()> {
+        Self::ended(self.task.await)
+    }
+
+    /// Waits until the loop ends by itself (then as [`join`](Self::join)) or `signal` resolves
+    /// (then as [`shutdown`](Self::shutdown)): the binary's Ctrl-C / SIGTERM handling.
+    pub async fn join_until(mut self, signal: impl std::future::Future<Output = ()>) -> Result<()> {
+        tokio::select! {
+            ended = &mut self.task => Self::ended(ended),
+            () = signal => self.shutdown().await,
+        }
+    }
+
+    fn ended(result: Result<Result<()>, tokio::task::JoinError>) -> Result<()> {
+        match result {
+            Ok(result) => result,
+            Err(e) if e.is_cancelled() => anyhow::bail!("the worker was killed"),
+            Err(e) => anyhow::bail!("the worker's job loop panicked: {e}"),
+        }
+    }
+
+    /// [`stop`](Self::stop), then [`join`](Self::join).
+    pub async fn shutdown(self) -> Result<()> {
+        self.stop();
+        self.join().await
+    }
+
+    /// Ends the loop at once, as a crash would: nothing in flight finishes, and a worker started
+    /// again on the same data directory resumes from the journal.
+    pub fn kill(&self) {
+        self.task.abort();
+    }
+}
+
 impl Worker {
-    pub fn new(cfg: WorkerConfig) -> Result<Arc<Worker>> {
+    /// Creates a worker from `cfg` and starts its job loop on the current tokio runtime.
+    pub fn spawn(cfg: WorkerConfig) -> Result<WorkerHandle> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .context("Worker::spawn needs a tokio runtime: call it from inside one")?;
+        let worker = Worker::new(cfg)?;
+        let (stop, shutdown) = watch::channel(false);
+        let task = runtime.spawn(Arc::clone(&worker).run(shutdown));
+        Ok(WorkerHandle { worker, stop, task })
+    }
+
+    fn new(cfg: WorkerConfig) -> Result<Arc<Worker>> {
         cfg.validate()?;
         let kp = read_keypair_file(&cfg.keypair)
             .map_err(|e| anyhow::anyhow!("cannot read keypair {}: {e}", cfg.keypair.display()))?;
@@ -106,13 +177,14 @@ impl Worker {
     /// Runs until `shutdown` turns true: resumes journaled jobs, then discovers and serves new
     /// ones. On shutdown no new seat is taken up and in-flight jobs are left to the journal. A
     /// corrupt journal is an error before anything is sent.
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+    async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> Result<()> {
         let market = self.market().await.context("cannot read the market")?;
         let node = market.node_address(&self.operator());
         if self.client.account(&node).await?.is_none() {
             anyhow::bail!(
-                "{} has no node in market {}: run `concord-worker register` first",
+                "{} has no node in market {}: register it first with `concord -k <THIS_KEYPAIR> --market {} node register …`",
                 self.operator(),
+                self.market,
                 self.market
             );
         }
@@ -537,15 +609,21 @@ impl Worker {
             return Ok(());
         }
         let me = self.operator();
-        let dest = market.token_account_of(&me);
+        let owner = self.cfg.withdraw_to.unwrap_or(me);
+        let dest = market.token_account_of(&owner);
         let ixs = [
-            ix::create_token_account_idempotent(&me, &me, &market.mint(), &market.token_program()),
+            ix::create_token_account_idempotent(
+                &me,
+                &owner,
+                &market.mint(),
+                &market.token_program(),
+            ),
             ix::withdraw_earnings(&market, &me, &dest, node.earnings),
         ];
         let r = self.client.send(&ixs, &[&self.kp]).await;
         self.counted(&r);
         r?;
-        tracing::info!(amount = node.earnings, "earnings withdrawn");
+        tracing::info!(amount = node.earnings, to = %owner, "earnings withdrawn");
         Ok(())
     }
 }

@@ -6,7 +6,6 @@
 //! before committing computes on restart; a corrupt journal stops the worker.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concord::state::{input_invalid_digest, JobState, SeatStatus};
@@ -16,9 +15,8 @@ use concord_client::{data, JobHandle, JobSpec, WaitOptions};
 use concord_tests::{Net, Worker as TestOperator};
 use concord_worker::journal::{Journal, Step};
 use concord_worker::metrics::Metrics;
-use concord_worker::{Fault, Publish, Worker, WorkerConfig};
+use concord_worker::{Fault, Publish, Worker, WorkerConfig, WorkerHandle};
 use solana_sdk::signature::read_keypair_file;
-use tokio::sync::watch;
 
 const REWARD: u64 = 2_000_000;
 
@@ -39,6 +37,7 @@ fn config(net: &Net, i: usize, fault: Option<Fault>) -> WorkerConfig {
         priority_fee: None,
         metrics_addr: None,
         withdraw_threshold: None,
+        withdraw_to: None,
         ask: None,
         available: None,
         // The tests' inputs are files on this machine.
@@ -48,17 +47,9 @@ fn config(net: &Net, i: usize, fault: Option<Fault>) -> WorkerConfig {
     }
 }
 
-struct Running {
-    worker: Arc<Worker>,
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-fn start(net: &Net, cfg: WorkerConfig) -> Running {
-    let worker = Worker::new(cfg).unwrap();
-    let (stop, rx) = watch::channel(false);
-    let task = net.rt.spawn(Arc::clone(&worker).run(rx));
-    Running { worker, stop, task }
+fn start(net: &Net, cfg: WorkerConfig) -> WorkerHandle {
+    let _runtime = net.rt.enter();
+    Worker::spawn(cfg).unwrap()
 }
 
 /// Registers operators `0..n` and waits for the pool epoch that puts them in the draw.
@@ -186,7 +177,7 @@ fn every_kernel_end_to_end_and_paid() {
             2,
         ),
     ];
-    let workers: Vec<Running> = (0..3).map(|i| start(&net, config(&net, i, None))).collect();
+    let workers: Vec<WorkerHandle> = (0..3).map(|i| start(&net, config(&net, i, None))).collect();
     for h in &jobs {
         let r = wait(&net, h);
         assert_eq!(r.state, JobState::Settled, "job {}: {:?}", h.id, r.failure);
@@ -200,15 +191,15 @@ fn every_kernel_end_to_end_and_paid() {
     let deadline = Instant::now() + Duration::from_secs(30);
     while workers
         .iter()
-        .any(|w| Metrics::get(&w.worker.metrics.jobs_paid) < 5)
+        .any(|w| Metrics::get(&w.worker().metrics.jobs_paid) < 5)
         && Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(100));
     }
     for w in &workers {
-        assert_eq!(Metrics::get(&w.worker.metrics.jobs_paid), 5);
+        assert_eq!(Metrics::get(&w.worker().metrics.jobs_paid), 5);
         assert!(w
-            .worker
+            .worker()
             .metrics
             .render()
             .contains("concord_jobs_paid_total 5"));
@@ -232,8 +223,7 @@ fn every_kernel_end_to_end_and_paid() {
         .unwrap();
     assert_eq!(vault, expected);
     for w in workers {
-        w.stop.send(true).unwrap();
-        net.rt.block_on(w.task).unwrap().unwrap();
+        net.rt.block_on(w.shutdown()).unwrap();
     }
 }
 
@@ -241,7 +231,7 @@ fn every_kernel_end_to_end_and_paid() {
 fn dishonest_worker_is_outvoted_and_slashed() {
     let net = Net::start();
     register_all(&net);
-    let workers: Vec<Running> = (0..3)
+    let workers: Vec<WorkerHandle> = (0..3)
         .map(|i| {
             start(
                 &net,
@@ -258,7 +248,8 @@ fn dishonest_worker_is_outvoted_and_slashed() {
     );
     let r = wait(&net, &h);
     assert_eq!(r.state, JobState::Settled);
-    let dishonest = concord_client::pda::node_address(&net.market(), &workers[1].worker.operator());
+    let dishonest =
+        concord_client::pda::node_address(&net.market(), &workers[1].worker().operator());
     for s in &r.job.seats {
         let expected = if s.node == dishonest {
             SeatStatus::Slashed
@@ -269,15 +260,16 @@ fn dishonest_worker_is_outvoted_and_slashed() {
     }
     // Wait for the workers to observe the settlement.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while Metrics::get(&workers[1].worker.metrics.jobs_slashed) == 0 && Instant::now() < deadline {
+    while Metrics::get(&workers[1].worker().metrics.jobs_slashed) == 0 && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(Metrics::get(&workers[1].worker.metrics.jobs_slashed), 1);
+    assert_eq!(Metrics::get(&workers[1].worker().metrics.jobs_slashed), 1);
 }
 
 /// Every seat holder commits the invalid-input digest; the quorum on it settles the job and
 /// pays the nodes (the buyer supplied the bad input), and there is no output to fetch.
-fn expect_settled_as_invalid(net: &Net, workers: &[Running], h: &JobHandle) {
+fn expect_settled_as_invalid(net: &Net, workers: &[WorkerHandle], h: &JobHandle) {
     let r = wait(net, h);
     assert_eq!(r.state, JobState::Settled, "{:?}", r.failure);
     assert_eq!(r.accepted_digest, Some(input_invalid_digest(&h.address)));
@@ -288,14 +280,14 @@ fn expect_settled_as_invalid(net: &Net, workers: &[Running], h: &JobHandle) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while workers
         .iter()
-        .any(|w| Metrics::get(&w.worker.metrics.jobs_paid) == 0)
+        .any(|w| Metrics::get(&w.worker().metrics.jobs_paid) == 0)
         && Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(100));
     }
     for w in workers {
-        assert_eq!(Metrics::get(&w.worker.metrics.inputs_rejected), 1);
-        assert_eq!(Metrics::get(&w.worker.metrics.jobs_paid), 1);
+        assert_eq!(Metrics::get(&w.worker().metrics.inputs_rejected), 1);
+        assert_eq!(Metrics::get(&w.worker().metrics.jobs_paid), 1);
     }
 }
 
@@ -303,7 +295,7 @@ fn expect_settled_as_invalid(net: &Net, workers: &[Running], h: &JobHandle) {
 fn a_corrupted_input_is_committed_as_invalid_and_the_seats_are_paid() {
     let net = Net::start();
     register_all(&net);
-    let workers: Vec<Running> = (0..3).map(|i| start(&net, config(&net, i, None))).collect();
+    let workers: Vec<WorkerHandle> = (0..3).map(|i| start(&net, config(&net, i, None))).collect();
     let (uri, _) = input_file(net.dir.path(), "in", &f32s(32, 3));
     let h = submit(
         &net,
@@ -315,12 +307,54 @@ fn a_corrupted_input_is_committed_as_invalid_and_the_seats_are_paid() {
     expect_settled_as_invalid(&net, &workers, &h);
 }
 
+/// A worker signs with a hot key but sends its earnings to a wallet it cannot spend from (a
+/// hardware wallet in production): the cold wallet's token account receives the reward, created
+/// on the way, and the node's earnings drop to zero.
+#[test]
+fn earnings_are_withdrawn_to_the_cold_wallet() {
+    let net = Net::start();
+    register_all(&net);
+    let cold = solana_sdk::pubkey::Pubkey::new_unique();
+    let workers: Vec<WorkerHandle> = (0..3)
+        .map(|i| {
+            let mut cfg = config(&net, i, None);
+            if i == 0 {
+                cfg.withdraw_threshold = Some(1);
+                cfg.withdraw_to = Some(cold);
+            }
+            start(&net, cfg)
+        })
+        .collect();
+    let h = submit(
+        &net,
+        KernelParams::Sha256Batch { count: 2, len: 8 },
+        (data::inline_uri(&[3u8; 16]), data::sha256(&[3u8; 16])),
+        3,
+        2,
+    );
+    assert_eq!(wait(&net, &h).state, JobState::Settled);
+    let client = net.client(&net.buyer());
+    let m = net.rt.block_on(client.market(&net.market())).unwrap();
+    let cold_account = m.token_account_of(&cold);
+    let hot = m.node_address(&workers[0].worker().operator());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let balance = || net.rt.block_on(client.token_balance(&cold_account)).ok();
+    while balance() != Some(REWARD) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(balance(), Some(REWARD));
+    assert_eq!(net.rt.block_on(client.node(&hot)).unwrap().earnings, 0);
+    for w in workers {
+        net.rt.block_on(w.shutdown()).unwrap();
+    }
+}
+
 #[test]
 fn the_fetch_policy_refuses_file_inputs_by_default() {
     let net = Net::start();
     register_all(&net);
     // Workers as deployed: no file:// inputs, no private addresses.
-    let workers: Vec<Running> = (0..3)
+    let workers: Vec<WorkerHandle> = (0..3)
         .map(|i| {
             let mut cfg = config(&net, i, None);
             cfg.allow_file_uris = false;
@@ -370,10 +404,10 @@ fn worker_killed_after_commit_resumes_and_is_paid() {
         assert!(Instant::now() < deadline, "victim never committed");
         std::thread::sleep(Duration::from_millis(10));
     }
-    victim.task.abort();
+    victim.kill();
     let entry = journal.all().unwrap().remove(0);
     let job = net.rt.block_on(h.fetch()).unwrap();
-    let victim_node = concord_client::pda::node_address(&net.market(), &victim.worker.operator());
+    let victim_node = concord_client::pda::node_address(&net.market(), &victim.worker().operator());
     let seat = job.seats.iter().find(|s| s.node == victim_node).unwrap();
     assert_eq!(
         seat.status,
@@ -403,10 +437,10 @@ fn worker_killed_after_commit_resumes_and_is_paid() {
         "the journaled digest, never a new one"
     );
     let deadline = Instant::now() + Duration::from_secs(30);
-    while Metrics::get(&revived.worker.metrics.jobs_paid) == 0 && Instant::now() < deadline {
+    while Metrics::get(&revived.worker().metrics.jobs_paid) == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(Metrics::get(&revived.worker.metrics.jobs_paid), 1);
+    assert_eq!(Metrics::get(&revived.worker().metrics.jobs_paid), 1);
     assert!(
         journal.all().unwrap().is_empty(),
         "finished jobs leave the journal"
@@ -454,9 +488,9 @@ fn worker_killed_before_committing_resumes_and_is_paid() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(journal.all().unwrap().is_empty());
-    assert_eq!(Metrics::get(&revived.worker.metrics.jobs_paid), 1);
+    assert_eq!(Metrics::get(&revived.worker().metrics.jobs_paid), 1);
     assert_eq!(
-        Metrics::get(&revived.worker.metrics.seats_drawn),
+        Metrics::get(&revived.worker().metrics.seats_drawn),
         0,
         "served from the journal only"
     );
@@ -475,6 +509,6 @@ fn a_corrupt_journal_entry_stops_the_worker_with_a_clear_error() {
     )
     .unwrap();
     let w = start(&net, cfg);
-    let err = net.rt.block_on(w.task).unwrap().unwrap_err().to_string();
+    let err = net.rt.block_on(w.join()).unwrap_err().to_string();
     assert!(err.contains("J.json") && err.contains("corrupt"), "{err}");
 }

@@ -6,7 +6,6 @@
 //! conservation invariant checked on chain.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -17,12 +16,11 @@ use concord_client::kernels::KernelParams;
 use concord_client::{data, ix, ConcordClient, JobHandle, JobSpec};
 use concord_localnet::{Localnet, LocalnetConfig};
 use concord_worker::metrics::Metrics;
-use concord_worker::{Fault, Publish, Worker, WorkerConfig};
+use concord_worker::{Fault, Publish, Worker, WorkerConfig, WorkerHandle};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{read_keypair_file, write_keypair_file, Keypair, Signer};
-use tokio::sync::watch;
 
 use crate::output::Output;
 
@@ -89,11 +87,16 @@ pub fn binomial_tail(n: u32, f: f64, q: u32) -> f64 {
         .sum()
 }
 
+/// A worker of the demo, with the configuration it was started from (to restart it).
 struct Running {
-    worker: Arc<Worker>,
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<Result<()>>,
+    handle: WorkerHandle,
     cfg: WorkerConfig,
+}
+
+impl Running {
+    fn worker(&self) -> &Worker {
+        self.handle.worker()
+    }
 }
 
 fn worker_config(
@@ -118,6 +121,7 @@ fn worker_config(
         priority_fee: None,
         metrics_addr: None,
         withdraw_threshold: None,
+        withdraw_to: None,
         ask: None,
         available: None,
         // The demo's inputs are files on this machine.
@@ -128,13 +132,8 @@ fn worker_config(
 }
 
 fn start(cfg: WorkerConfig) -> Result<Running> {
-    let worker = Worker::new(cfg.clone())?;
-    let (stop, rx) = watch::channel(false);
-    let task = tokio::spawn(Arc::clone(&worker).run(rx));
     Ok(Running {
-        worker,
-        stop,
-        task,
+        handle: Worker::spawn(cfg.clone())?,
         cfg,
     })
 }
@@ -372,7 +371,7 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
     let labels: std::collections::BTreeMap<Pubkey, String> = workers
         .iter()
         .zip(&nodes)
-        .map(|(w, (_, _, l))| (market.node_address(&w.worker.operator()), l.clone()))
+        .map(|(w, (_, _, l))| (market.node_address(&w.worker().operator()), l.clone()))
         .collect();
     let label = |node: &Pubkey| {
         labels
@@ -485,11 +484,11 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         let honest = preview.seats.iter().find_map(|s| {
             workers
                 .iter()
-                .position(|w| market.node_address(&w.worker.operator()) == *s)
+                .position(|w| market.node_address(&w.worker().operator()) == *s)
                 .filter(|i| *i >= args.dishonest && *i < args.workers)
         });
         if let Some(v) = honest {
-            workers[v].task.abort();
+            workers[v].handle.kill();
             victim = Some(v);
             note(format!(
                 "  ✂ killed worker {} (drawn for job {}) before it committed",
@@ -588,7 +587,7 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         // The killed worker comes back once its seat was handed on.
         if let Some(v) = victim {
             if !restarted && reassigned_seen[0] > 0 {
-                let (t, g) = workers[v].worker.client_stats().get();
+                let (t, g) = workers[v].worker().client_stats().get();
                 retired = (retired.0 + t, retired.1 + g);
                 let mut cfg = workers[v].cfg.clone();
                 cfg.fault = None;
@@ -605,7 +604,7 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
                 .iter()
                 .zip(&nodes)
                 .map(|(w, (_, _, l))| {
-                    let m = &w.worker.metrics;
+                    let m = &w.worker().metrics;
                     format!(
                         "{l} c{} r{} paid{} slashed{}",
                         Metrics::get(&m.jobs_committed),
@@ -702,17 +701,17 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         }
     }
     for w in &workers {
-        let _ = w.stop.send(true);
+        w.handle.stop();
     }
     let (vault, expected) = buyer.check_conservation(&market_key).await?;
     let (buyer_tx, buyer_sigs) = buyer.stats().get();
     let worker_tx: u64 = workers
         .iter()
-        .map(|w| w.worker.client_stats().get().0)
+        .map(|w| w.worker().client_stats().get().0)
         .sum();
     let worker_sigs: u64 = workers
         .iter()
-        .map(|w| w.worker.client_stats().get().1)
+        .map(|w| w.worker().client_stats().get().1)
         .sum();
     let txs = buyer_tx + worker_tx + setup_tx + retired.0;
     let sigs = buyer_sigs + worker_sigs + setup_tx + retired.1;

@@ -22,7 +22,7 @@ use concord_client::{ConcordClient, MarketInfo, SendOptions};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
 
-use crate::config::{resolve_signer, resolve_url, SignerArg, SignerSource, SolanaConfig};
+use crate::config::{resolve_url, SignerArg, SignerOptions, SignerSource, SolanaConfig};
 use crate::output::{Format, Output};
 use crate::tx::Sender;
 
@@ -39,8 +39,9 @@ struct Cli {
     /// RPC URL or moniker: localhost, devnet, mainnet-beta, testnet [default: from the Solana CLI config, else localhost]
     #[arg(short = 'u', long = "url", global = true, env = "CONCORD_URL")]
     url: Option<String>,
-    /// Keypair file of the acting wallet (authority, operator or buyer), or its pubkey when its
-    /// signature comes from --signer [default: from the Solana CLI config]
+    /// The acting wallet (authority, operator or buyer): a keypair file, prompt:// (seed
+    /// phrase), stdin, usb://ledger, or a pubkey whose signature comes from --signer
+    /// [default: from the Solana CLI config]
     #[arg(short = 'k', long = "keypair", global = true)]
     keypair: Option<String>,
     /// Solana CLI config file [default: ~/.config/solana/cli/config.yml]
@@ -52,7 +53,7 @@ struct Cli {
     /// Market address [default: $CONCORD_MARKET, else the one in .concord/localnet/localnet.json]
     #[arg(long, global = true, env = "CONCORD_MARKET")]
     market: Option<Pubkey>,
-    /// Fee payer keypair file (or pubkey with --signer) [default: the -k wallet]
+    /// Fee payer, in any form -k accepts [default: the -k wallet]
     #[arg(long, global = true)]
     fee_payer: Option<String>,
     /// Sign only: print the transaction and its signatures, send nothing (needs --blockhash)
@@ -64,6 +65,9 @@ struct Cli {
     /// A signature made elsewhere, as PUBKEY=SIGNATURE (repeatable)
     #[arg(long = "signer", global = true)]
     signers: Vec<SignerArg>,
+    /// Accept seed phrases that are not BIP39 (for `prompt://` signers)
+    #[arg(long, global = true)]
+    skip_seed_phrase_validation: bool,
     /// Priority fee in micro-lamports per compute unit
     #[arg(long, global = true)]
     priority_fee: Option<u64>,
@@ -88,6 +92,8 @@ enum Command {
     /// Jobs: submit, show, list, wait, cancel, close, result
     #[command(subcommand)]
     Job(job::JobCmd),
+    /// Print the -k wallet's address (resolving any signer form; contacts no RPC)
+    Address,
     /// Run a local Solana network with a bootstrapped Concord market (foreground)
     Localnet(LocalnetArgs),
     /// Run the whole market locally: network, workers, a buyer's batch of every kernel, a summary
@@ -200,27 +206,45 @@ fn localnet_market() -> Option<Pubkey> {
     v["market"].as_str()?.parse().ok()
 }
 
+impl Cli {
+    fn solana_config(&self) -> Result<SolanaConfig> {
+        match self.config.clone().or_else(config::default_config_path) {
+            Some(p) => SolanaConfig::load(&p),
+            None => Ok(SolanaConfig::default()),
+        }
+    }
+
+    /// The -k value: the flag, else the Solana CLI config's `keypair_path`, else its default.
+    fn keypair_arg(&self, solana: &SolanaConfig) -> String {
+        self.keypair
+            .clone()
+            .or(solana.keypair_path.clone())
+            .unwrap_or_else(|| "~/.config/solana/id.json".into())
+    }
+
+    fn signer_options(&self) -> SignerOptions {
+        SignerOptions {
+            presigned: self.signers.clone(),
+            sign_only: self.sign_only,
+            skip_seed_phrase_validation: self.skip_seed_phrase_validation,
+        }
+    }
+}
+
 async fn build_app(cli: &Cli) -> Result<App> {
-    let config_path = cli.config.clone().or_else(config::default_config_path);
-    let solana = match &config_path {
-        Some(p) => SolanaConfig::load(p)?,
-        None => SolanaConfig::default(),
-    };
+    let solana = cli.solana_config()?;
     let url = resolve_url(
         cli.url
             .as_deref()
             .or(solana.json_rpc_url.as_deref())
             .unwrap_or("localhost"),
     )?;
-    let keypair_arg = cli
-        .keypair
-        .clone()
-        .or(solana.keypair_path.clone())
-        .unwrap_or_else(|| "~/.config/solana/id.json".into());
-    let identity = resolve_signer(&keypair_arg, &cli.signers, cli.sign_only)?;
+    let keypair_arg = cli.keypair_arg(&solana);
+    let signers = cli.signer_options();
+    let identity = signers.resolve(&keypair_arg, "keypair")?;
     let fee_payer = match &cli.fee_payer {
-        Some(f) => resolve_signer(f, &cli.signers, cli.sign_only)?,
-        None => resolve_signer(&keypair_arg, &cli.signers, cli.sign_only)?,
+        Some(f) if *f != keypair_arg => signers.resolve(f, "fee-payer")?,
+        _ => identity.share(),
     };
     // The library client pays with the fee payer's keypair when there is one (online sends);
     // otherwise it is used for reads only.
@@ -265,12 +289,26 @@ async fn run(cli: Cli) -> Result<()> {
         output::silence_program_logs();
         return demo::run(args, Output { format: cli.output }).await;
     }
+    if let Command::Address = &cli.command {
+        let solana = cli.solana_config()?;
+        let address = cli
+            .signer_options()
+            .resolve(&cli.keypair_arg(&solana), "keypair")?
+            .pubkey();
+        Output { format: cli.output }.emit(
+            serde_json::json!({ "address": address.to_string() }),
+            || format!("{address}\n"),
+        );
+        return Ok(());
+    }
     let app = build_app(&cli).await?;
     match cli.command {
         Command::Market(cmd) => market::run(&app, cmd).await,
         Command::Node(cmd) => node::run(&app, cmd).await,
         Command::Job(cmd) => job::run(&app, cmd).await,
-        Command::Localnet(_) | Command::Demo(_) => unreachable!("handled above"),
+        Command::Address | Command::Localnet(_) | Command::Demo(_) => {
+            unreachable!("handled above")
+        }
     }
 }
 

@@ -46,14 +46,7 @@ impl Sender {
                 all.push(s);
             }
         }
-        let local: Vec<&dyn Signer> = all
-            .iter()
-            .filter_map(|s| match s {
-                SignerSource::Keypair(k) => Some(k as &dyn Signer),
-                SignerSource::Presigned(p) => Some(p as &dyn Signer),
-                SignerSource::Absent(_) => None,
-            })
-            .collect();
+        let local: Vec<&dyn Signer> = all.iter().filter_map(|s| s.signer()).collect();
 
         if self.dump_cu && !self.sign_only {
             if let Some(kp) = self.all_keypairs(&all) {

@@ -398,6 +398,40 @@ fn offline_signing_round_trip() {
     );
     // A pubkey without its signature says how to provide it.
     net.fails(Path::new(&buyer_pub), &submit, "--signer");
+
+    // The buyer's keypair piped in on standard input (`-k stdin`), the fees from a file: the
+    // job lands, paid by the fee payer, escrowed from the buyer.
+    let fee_balance = |net: &Net| {
+        net.rt
+            .block_on(
+                net.client(&net.buyer())
+                    .rpc()
+                    .get_balance(&fee_payer.pubkey()),
+            )
+            .unwrap()
+    };
+    let fees_before = fee_balance(&net);
+    let mut args = vec!["--fee-payer", fp];
+    args.extend(submit);
+    let out = net
+        .cli(Path::new("stdin"), &args)
+        .write_stdin(std::fs::read(net.buyer()).unwrap())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["job_id"], 1);
+    let job = net
+        .rt
+        .block_on(
+            net.client(&net.buyer())
+                .job(&concord_client::pda::job_address(&net.market(), 1)),
+        )
+        .unwrap();
+    assert_eq!(job.buyer, buyer.pubkey());
+    assert!(fee_balance(&net) < fees_before, "the fee payer paid");
 }
 
 #[test]

@@ -8,7 +8,6 @@
 //!
 //! `cargo run --release -p concord-cli --bin concord-system-bench [-- --jobs 200]`
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -240,6 +239,7 @@ fn worker_config(s: &Setup, i: usize) -> WorkerConfig {
         priority_fee: None,
         metrics_addr: None,
         withdraw_threshold: None,
+        withdraw_to: None,
         ask: None,
         available: None,
         allow_file_uris: false,
@@ -258,10 +258,7 @@ async fn throughput(w: usize, n: u8, jobs: usize) -> Result<String> {
     let net_idle = (cpu_seconds() - t0.1) / t0.0.elapsed().as_secs_f64();
     let mut workers = vec![];
     for i in 0..w {
-        let worker = Worker::new(worker_config(&s, i))?;
-        let (stop, rx) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(Arc::clone(&worker).run(rx));
-        workers.push((worker, stop, task));
+        workers.push(Worker::spawn(worker_config(&s, i))?);
     }
     let t1 = (Instant::now(), cpu_seconds());
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -269,7 +266,7 @@ async fn throughput(w: usize, n: u8, jobs: usize) -> Result<String> {
         ((cpu_seconds() - t1.1) / t1.0.elapsed().as_secs_f64() - net_idle).max(0.0) / w as f64;
     let rpc_before: u64 = workers
         .iter()
-        .map(|(wk, _, _)| Metrics::get(&wk.metrics.rpc_requests))
+        .map(|h| Metrics::get(&h.worker().metrics.rpc_requests))
         .sum();
 
     let q = n / 2 + 1;
@@ -319,11 +316,10 @@ async fn throughput(w: usize, n: u8, jobs: usize) -> Result<String> {
     let elapsed = started.elapsed().as_secs_f64();
     let rpc_after: u64 = workers
         .iter()
-        .map(|(wk, _, _)| Metrics::get(&wk.metrics.rpc_requests))
+        .map(|h| Metrics::get(&h.worker().metrics.rpc_requests))
         .sum();
-    for (_, stop, task) in workers {
-        let _ = stop.send(true);
-        let _ = task.await;
+    for worker in workers {
+        worker.shutdown().await?;
     }
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
