@@ -67,7 +67,8 @@ cargo build -q --locked -p concord-cli --bin concord
 (cd tests/ts && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 ts_log=$(mktemp)
 trap 'rm -f "$log" "$ts_log"' EXIT
-(cd tests/ts && CONCORD_BIN="$PWD/../../target/debug/concord" node --test --test-concurrency=1 \
+target_dir=$(cargo metadata --format-version 1 --no-deps --locked | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+(cd tests/ts && CONCORD_BIN="$target_dir/debug/concord" node --test --test-concurrency=1 \
   --test-timeout=240000 --test-reporter=tap) 2>&1 | tee "$ts_log"
 ts_pass=$(awk '/^# pass / { print $3 }' "$ts_log")
 ts_fail=$(awk '/^# fail / { print $3 }' "$ts_log")

@@ -1,7 +1,9 @@
 //! Input and output data by URI: `http(s)://`, `inline:` (base64) and, for local development,
 //! `file://`, with a fetch policy (schemes, addresses, redirects, sizes) and sha256 digests.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
+#[cfg(feature = "rpc")]
+use std::net::SocketAddr;
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -70,7 +72,8 @@ impl FetchPolicy {
         }
     }
 
-    fn permits(&self, ip: IpAddr) -> bool {
+    /// Whether this policy lets the fetcher connect to `ip`.
+    pub fn permits(&self, ip: IpAddr) -> bool {
         self.allow_private || is_public(ip) || self.allowed_addresses.contains(&ip)
     }
 }
@@ -116,11 +119,13 @@ pub fn is_public(ip: IpAddr) -> bool {
 
 /// Downloads `uri` with every scheme and address allowed (a user reading data it chose),
 /// refusing more than `max_bytes`.
+#[cfg(feature = "rpc")]
 pub async fn fetch(uri: &str, max_bytes: u64) -> Result<Vec<u8>> {
     fetch_with(uri, &FetchPolicy::trusting(max_bytes)).await
 }
 
 /// Downloads `uri` under `policy`.
+#[cfg(feature = "rpc")]
 pub async fn fetch_with(uri: &str, policy: &FetchPolicy) -> Result<Vec<u8>> {
     let max_bytes = policy.max_bytes;
     let too_big = |n: u64| {
@@ -167,6 +172,7 @@ pub async fn fetch_with(uri: &str, policy: &FetchPolicy) -> Result<Vec<u8>> {
 }
 
 /// The address `url`'s host resolves to, if every address it resolves to is allowed.
+#[cfg(feature = "rpc")]
 async fn checked_address(url: &reqwest::Url, policy: &FetchPolicy) -> Result<SocketAddr> {
     let bad = |m: String| ClientError::Data(format!("{url}: {m}"));
     let port = url
@@ -194,6 +200,7 @@ async fn checked_address(url: &reqwest::Url, policy: &FetchPolicy) -> Result<Soc
     Ok(first)
 }
 
+#[cfg(feature = "rpc")]
 async fn fetch_http(uri: &str, policy: &FetchPolicy) -> Result<Vec<u8>> {
     let max_bytes = policy.max_bytes;
     let mut url = reqwest::Url::parse(uri)
@@ -263,11 +270,13 @@ async fn fetch_http(uri: &str, policy: &FetchPolicy) -> Result<Vec<u8>> {
 }
 
 /// Downloads `uri` (every scheme and address allowed) and checks its sha256 against `digest`.
+#[cfg(feature = "rpc")]
 pub async fn fetch_verified(uri: &str, digest: &[u8; 32], max_bytes: u64) -> Result<Vec<u8>> {
     fetch_verified_with(uri, digest, &FetchPolicy::trusting(max_bytes)).await
 }
 
 /// Downloads `uri` under `policy` and checks its sha256 against `digest`.
+#[cfg(feature = "rpc")]
 pub async fn fetch_verified_with(
     uri: &str,
     digest: &[u8; 32],
@@ -289,6 +298,7 @@ pub async fn fetch_verified_with(
 mod tests {
     use super::*;
 
+    #[cfg(feature = "rpc")]
     #[tokio::test]
     async fn inline_and_file_round_trip_with_limits() {
         let data = b"hello concord".to_vec();
@@ -364,6 +374,7 @@ mod tests {
     }
 
     /// A one-shot HTTP server on 127.0.0.1 answering every request with `response`.
+    #[cfg(feature = "rpc")]
     async fn serve_once(response: String) -> SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -378,6 +389,7 @@ mod tests {
         addr
     }
 
+    #[cfg(feature = "rpc")]
     #[tokio::test]
     async fn a_strict_policy_refuses_files_private_hosts_redirects_into_them_and_big_bodies() {
         let strict = FetchPolicy::strict(1_000);

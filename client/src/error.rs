@@ -2,7 +2,9 @@
 
 use std::sync::OnceLock;
 
+#[cfg(feature = "rpc")]
 use solana_rpc_client_api::client_error::{Error as RpcError, ErrorKind};
+#[cfg(feature = "rpc")]
 use solana_rpc_client_api::request::{RpcError as RpcRequestError, RpcResponseErrorData};
 use solana_sdk::instruction::InstructionError;
 use solana_sdk::pubkey::Pubkey;
@@ -38,6 +40,7 @@ pub enum ClientError {
     #[error("transaction failed: {0}")]
     Transaction(TransactionError),
     /// The RPC endpoint could not be reached or answered with an error.
+    #[cfg(feature = "rpc")]
     #[error("RPC error: {0}")]
     Rpc(Box<RpcError>),
     /// An account that should exist does not.
@@ -74,6 +77,7 @@ pub enum ClientError {
 /// Result with [`ClientError`] as the default error.
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 
+#[cfg(feature = "rpc")]
 impl From<RpcError> for ClientError {
     fn from(e: RpcError) -> Self {
         if let Some(tx_err) = transaction_error(&e) {
@@ -133,6 +137,7 @@ impl ClientError {
 }
 
 /// The transaction error inside an RPC error: a failed transaction or a failed preflight.
+#[cfg(feature = "rpc")]
 fn transaction_error(e: &RpcError) -> Option<TransactionError> {
     match e.kind() {
         ErrorKind::TransactionError(t) => Some(t.clone()),

@@ -42,20 +42,24 @@
 #![deny(missing_docs)]
 
 pub mod amount;
+#[cfg(feature = "rpc")]
 pub mod client;
 pub mod data;
 pub mod draw;
 pub mod error;
 pub mod events;
 pub mod ix;
+#[cfg(feature = "rpc")]
 pub mod job;
 pub mod kernels;
 pub mod pda;
 pub mod spec;
 
+#[cfg(feature = "rpc")]
 pub use client::{ClientStats, ConcordClient, SendOptions};
 pub use error::{ClientError, ConcordError, ProgramErrorInfo, Result};
 pub use ix::MarketInfo;
+#[cfg(feature = "rpc")]
 pub use job::{JobHandle, JobResult, JobSpec, WaitOptions};
 pub use kernels::{Kernel, KernelParams};
 

@@ -5,6 +5,7 @@
 //! who was skipped and why), live progress, then a summary with real numbers and the
 //! conservation invariant checked on chain.
 
+use concord_client::concord;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,6 @@
 //! `concord job …`
 
+use concord_client::concord;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use solana_sdk::pubkey::Pubkey;
 
-use crate::node::{balance, parse_backends, parse_cc};
+use crate::node::{balance, parse_compute_capability, Backend};
 use crate::{report, tx, view, App};
 
 #[derive(Subcommand)]
@@ -96,11 +97,11 @@ pub struct RequirementArgs {
     #[arg(long, default_value_t = 0)]
     min_vram_mib: u32,
     /// Minimum CUDA compute capability, e.g. 8.0
-    #[arg(long, default_value = "0.0")]
-    min_compute_capability: String,
+    #[arg(long, default_value = "0.0", value_parser = parse_compute_capability)]
+    min_compute_capability: u16,
     /// Allowed backends: cuda, cpu or cuda,cpu
-    #[arg(long, default_value = "cuda,cpu")]
-    backends: String,
+    #[arg(long, default_value = "cuda,cpu", value_delimiter = ',')]
+    backends: Vec<Backend>,
     /// Minimum number of jobs a node agreed with the quorum in
     #[arg(long, default_value_t = 0)]
     min_agreed: u32,
@@ -116,8 +117,8 @@ impl RequirementArgs {
         }
         Ok(Requirements {
             min_vram_mib: self.min_vram_mib,
-            min_compute_capability: parse_cc(&self.min_compute_capability)?,
-            backends: parse_backends(&self.backends)?,
+            min_compute_capability: self.min_compute_capability,
+            backends: Backend::mask(&self.backends),
             min_agreed: self.min_agreed,
             max_fault_bps: self.max_fault_bps,
         })

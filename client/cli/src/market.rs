@@ -4,6 +4,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use concord::MarketParams;
 use concord_client::amount::{format_amount, parse_amount};
+use concord_client::concord;
 use concord_client::{ix, pda};
 use serde_json::json;
 use solana_sdk::pubkey::Pubkey;

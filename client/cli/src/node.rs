@@ -1,5 +1,6 @@
 //! `concord node …`
 
+use concord_client::concord;
 use std::collections::BTreeSet;
 
 use anyhow::{bail, Result};
@@ -80,14 +81,14 @@ pub struct SpecArgs {
     #[arg(long, default_value_t = 0)]
     vram_mib: u32,
     /// CUDA compute capability, e.g. 9.0 (0 for CPU-only nodes)
-    #[arg(long, default_value = "0.0")]
-    compute_capability: String,
+    #[arg(long, default_value = "0.0", value_parser = parse_compute_capability)]
+    compute_capability: u16,
     /// Backends offered: cuda, cpu or cuda,cpu
-    #[arg(long, default_value = "cpu")]
-    backends: String,
+    #[arg(long, default_value = "cpu", value_delimiter = ',')]
+    backends: Vec<Backend>,
 }
 
-pub use concord_client::spec::{parse_backends, parse_compute_capability as parse_cc};
+pub use concord_client::spec::{parse_compute_capability, Backend};
 
 impl SpecArgs {
     fn spec(&self) -> Result<NodeSpec> {
@@ -100,8 +101,8 @@ impl SpecArgs {
         Ok(NodeSpec {
             gpu_model: self.gpu_model.clone(),
             vram_mib: self.vram_mib,
-            compute_capability: parse_cc(&self.compute_capability)?,
-            backends: parse_backends(&self.backends)?,
+            compute_capability: self.compute_capability,
+            backends: Backend::mask(&self.backends),
         })
     }
 }

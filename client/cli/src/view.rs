@@ -3,6 +3,7 @@
 use concord::constants::{BACKEND_CPU, BACKEND_CUDA};
 use concord::state::{Job, Market, Node, NodeStatus};
 use concord_client::amount::format_amount;
+use concord_client::concord;
 use concord_client::Kernel;
 use serde_json::{json, Value};
 use solana_sdk::pubkey::Pubkey;

@@ -2,6 +2,7 @@
 //! job with test-side workers (commit, reveal), settlement, verified output, withdrawals;
 //! offline signing; Solana CLI config and monikers; every bad-input error; JSON output.
 
+use concord_client::concord;
 use std::path::Path;
 use std::time::Duration;
 
@@ -512,6 +513,42 @@ fn bad_input_is_refused_before_sending() {
             ],
         ),
         "unknown kernel 'matmul'",
+    );
+    // Typed by clap: refused while the arguments are read, naming the flag.
+    let submit = [
+        "--kernel",
+        "matmul_f32",
+        "--params",
+        "m=1,n=1,k=1",
+        "--input-random",
+        "1",
+    ];
+    net.fails(
+        &b,
+        &with(&with(&base, &submit), &["--backends", "cuda,tpu"]),
+        "invalid value 'tpu' for '--backends <BACKENDS>': unknown backend 'tpu'",
+    );
+    net.fails(
+        &b,
+        &with(&with(&base, &submit), &["--min-compute-capability", "nine"]),
+        "for '--min-compute-capability <MIN_COMPUTE_CAPABILITY>': compute capability 'nine' is not like 8.6 or 9.0",
+    );
+    net.fails(
+        &b,
+        &[
+            "node",
+            "register",
+            "--gpu-model",
+            "x",
+            "--compute-capability",
+            "8.10",
+        ],
+        "compute capability '8.10' is not like 8.6 or 9.0",
+    );
+    net.fails(
+        &b,
+        &["job", "list", "--state", "done"],
+        "invalid value 'done' for '--state <STATE>'",
     );
     net.fails(
         &b,

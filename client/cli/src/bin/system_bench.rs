@@ -8,6 +8,7 @@
 //!
 //! `cargo run --release -p concord-cli --bin concord-system-bench [-- --jobs 200]`
 
+use concord_client::concord;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -336,7 +337,6 @@ async fn throughput(w: usize, n: u8, jobs: usize) -> Result<String> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
-    concord_cli_silence();
     let jobs: usize = std::env::args()
         .skip_while(|a| a != "--jobs")
         .nth(1)
@@ -380,29 +380,6 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-/// The natively run program prints its logs to stdout: point fd 1 at /dev/null and keep the real
-/// stdout for the tables.
-fn concord_cli_silence() {
-    use std::os::fd::FromRawFd;
-    // SAFETY: descriptor calls only; `saved` is owned by the File from here on.
-    unsafe {
-        let saved = libc::dup(1);
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-        if saved >= 0 && null >= 0 && libc::dup2(null, 1) >= 0 {
-            let _ = OUT.set(std::sync::Mutex::new(std::fs::File::from_raw_fd(saved)));
-        }
-    }
-}
-
-static OUT: std::sync::OnceLock<std::sync::Mutex<std::fs::File>> = std::sync::OnceLock::new();
-
 fn out(line: &str) {
-    use std::io::Write;
-    match OUT.get() {
-        Some(f) => {
-            let mut f = f.lock().expect("stdout");
-            let _ = writeln!(f, "{line}");
-        }
-        None => println!("{line}"),
-    }
+    println!("{line}");
 }
