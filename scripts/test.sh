@@ -39,6 +39,9 @@ step "cargo fmt --check"
 cargo fmt --all --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo clippy -D warnings on the slim builds (concord without localnet, concord-client without rpc)"
+cargo clippy -q --locked -p concord-cli --no-default-features -- -D warnings
+cargo clippy -q --locked -p concord-client --no-default-features --all-targets -- -D warnings
 step "IDL is fresh (idl/concord.json)"
 cargo run -q -p concord-idl --locked -- --check
 # The hardware-wallet build (`--features ledger`: hidapi over hidraw) compiles against libudev.
