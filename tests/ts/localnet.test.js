@@ -134,7 +134,7 @@ test("spl-token: ATAs, transfers, parsed token accounts", async () => {
   assert.equal(supply.value.decimals, info.decimals);
 });
 
-test("@anchor-lang/core: .rpc(), events through addEventListener, account.all(), errors by name, .simulate()", async () => {
+test("@anchor-lang/core: .rpc() through a whole job, events through addEventListener, account.all(), errors by name, .simulate()", async () => {
   const operator = keypair(info.operator_keypairs[0]);
   const buyer = keypair(info.buyer_keypair);
   const provider = (kp) =>
@@ -246,4 +246,103 @@ test("@anchor-lang/core: .rpc(), events through addEventListener, account.all(),
   const job = await within(created, 15_000, "jobCreated event");
   const jobs = await asBuyer.account.job.all();
   assert.ok(jobs.some((j) => j.publicKey.equals(job.job)));
+
+  // The whole lifecycle through .rpc(), events through addEventListener. Once the node is in the
+  // draw (the pool's next epoch), a job of N = 1 draws it; the seat holder's commit also draws
+  // the committee (no crank needed), its reveal completes the set and settles the job.
+  const epochSlots = Number(market.account.params.drawHorizonSlots.toString());
+  const boundary = (Math.floor((await connection.getSlot()) / epochSlots) + 1) * epochSlots;
+  while ((await connection.getSlot()) < boundary) await sleep(200);
+  const { nextJobId } = await asBuyer.account.market.fetch(market.publicKey);
+  const idBytes = Buffer.alloc(8);
+  idBytes.writeBigUInt64LE(BigInt(nextJobId.toString()));
+  const [jobAddress] = PublicKey.findProgramAddressSync(
+    [Buffer.from("job"), market.publicKey.toBuffer(), idBytes],
+    asBuyer.programId,
+  );
+  const next = (name) =>
+    new Promise((resolve) => {
+      const id = asBuyer.addEventListener(name, (event, _slot, signature) => {
+        if (!event.job.equals(jobAddress)) return;
+        asBuyer.removeEventListener(id);
+        resolve({ event, signature });
+      });
+    });
+  const drawn = next("jobDrawn");
+  const committed = next("resultCommitted");
+  const revealed = next("resultRevealed");
+  const finalized = next("jobFinalized");
+  await sleep(300);
+  const buyerToken = getAssociatedTokenAddressSync(mint, buyer.publicKey);
+  const tokensBefore = (await getAccount(connection, buyerToken)).amount;
+  await asBuyer.methods
+    .createJob({
+      kernel: 1,
+      params: Buffer.from(params),
+      inputUri: `inline:${Buffer.from(input).toString("base64")}`,
+      inputDigest: [...createHash("sha256").update(input).digest()],
+      requirements: { minVramMib: 0, minComputeCapability: 0, backends: 3, minAgreed: 0, maxFaultBps: 10_000 },
+      replication: 1,
+      quorum: 1,
+      rewardPerWorker: new BN(unit.toString()),
+      feeBps: market.account.params.feeBps,
+    })
+    .accountsPartial({ ...common, buyer: buyer.publicKey, buyerToken })
+    .rpc();
+  const createdSlot = Number((await asBuyer.account.job.fetch(jobAddress)).createdSlot.toString());
+  while ((await connection.getSlot()) <= createdSlot) await sleep(100);
+
+  // The node computes A·B (2×2×2 zeros: 16 zero bytes out) and commits to its digest, salted.
+  const output = new Uint8Array(2 * 2 * 4);
+  const digest = createHash("sha256").update(output).digest();
+  const salt = createHash("sha256").update("ts-test-salt").digest();
+  const commitment = createHash("sha256")
+    .update(Buffer.from("concord-commit-v2"))
+    .update(jobAddress.toBuffer())
+    .update(nodeAddress.toBuffer())
+    .update(digest)
+    .update(salt)
+    .digest();
+  const seat = {
+    operator: operator.publicKey,
+    market: common.market,
+    pool: common.pool,
+    node: nodeAddress,
+    job: jobAddress,
+  };
+  const commitSig = await asOperator.methods
+    .commitResult([...commitment])
+    .accountsPartial({ ...seat, slotHashes: anchor.web3.SYSVAR_SLOT_HASHES_PUBKEY })
+    .rpc();
+  const draw = await within(drawn, 15_000, "jobDrawn event");
+  assert.equal(draw.signature, commitSig, "the first commit drew the committee");
+  assert.deepEqual(draw.event.seats.map((s) => s.toBase58()), [nodeAddress.toBase58()]);
+  assert.equal((await within(committed, 15_000, "resultCommitted event")).signature, commitSig);
+  const assigned = await asBuyer.account.job.fetch(jobAddress);
+  // Every seat has committed: the job is open for reveals.
+  assert.ok("revealing" in assigned.state, JSON.stringify(assigned.state));
+
+  const revealSig = await asOperator.methods
+    .revealResult([...digest], [...salt], "https://node.example/out/0.bin")
+    .accountsPartial({
+      ...seat,
+      vault: common.vault,
+      mint,
+      refundAccount: assigned.refundAccount,
+      tokenProgram: common.tokenProgram,
+    })
+    .rpc();
+  const shown = await within(revealed, 15_000, "resultRevealed event");
+  assert.equal(shown.signature, revealSig);
+  assert.deepEqual([...shown.event.digest], [...digest]);
+  const done = await within(finalized, 15_000, "jobFinalized event");
+  assert.equal(done.signature, revealSig, "the reveal that completes the set settles the job");
+  assert.ok("settled" in done.event.state, JSON.stringify(done.event.state));
+  assert.deepEqual([...done.event.acceptedDigest], [...digest]);
+  assert.equal(done.event.paid.toString(), unit.toString());
+  const settled = await asBuyer.account.job.fetch(jobAddress);
+  assert.ok("settled" in settled.state);
+  // The buyer paid the reward and the fee; whatever was escrowed beyond that came back.
+  const spent = BigInt(done.event.paid.toString()) + BigInt(done.event.fee.toString());
+  assert.equal((await getAccount(connection, buyerToken)).amount, tokensBefore - spent);
 });
