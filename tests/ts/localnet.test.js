@@ -26,6 +26,25 @@ import {
   sendAndConfirmTransaction,
 } from "@solana/web3.js";
 
+import {
+  address,
+  airdropFactory,
+  appendTransactionMessageInstruction,
+  createSolanaRpc,
+  createSolanaRpcSubscriptions,
+  createTransactionMessage,
+  fetchEncodedAccount,
+  generateKeyPairSigner,
+  getSignatureFromTransaction,
+  lamports,
+  pipe,
+  sendAndConfirmTransactionFactory,
+  setTransactionMessageFeePayerSigner,
+  setTransactionMessageLifetimeUsingBlockhash,
+  signTransactionMessageWithSigners,
+} from "@solana/kit";
+import { getTransferSolInstruction } from "@solana-program/system";
+
 // bn.js comes through the CommonJS default export when Anchor is imported as ESM.
 const { BN } = anchor.default;
 const BIN = process.env.CONCORD_BIN;
@@ -116,6 +135,75 @@ test("web3.js: version, send-and-confirm, onAccountChange, onLogs, history, pars
   assert.ok(lastValidBlockHeight >= (await connection.getBlockHeight()) + 140);
   await sleep(4_000);
   assert.ok((await connection.isBlockhashValid(blockhash)).value);
+});
+
+test("@solana/kit: airdrop, send-and-confirm over subscriptions, account notifications, program accounts, history", async () => {
+  const rpc = createSolanaRpc(URL);
+  const rpcSubscriptions = createSolanaRpcSubscriptions(`ws://127.0.0.1:${PORT + 1}`);
+  const version = await rpc.getVersion().send();
+  assert.equal(typeof version["solana-core"], "string");
+  assert.equal(typeof version["feature-set"], "number");
+
+  // airdropFactory confirms through signatureNotifications.
+  const payer = await generateKeyPairSigner();
+  const recipient = await generateKeyPairSigner();
+  await airdropFactory({ rpc, rpcSubscriptions })({
+    recipientAddress: payer.address,
+    lamports: lamports(2_000_000_000n),
+    commitment: "confirmed",
+  });
+  assert.equal((await rpc.getBalance(payer.address, { commitment: "confirmed" }).send()).value, 2_000_000_000n);
+
+  // The recipient's account change arrives as a notification while the transfer confirms.
+  const abort = new AbortController();
+  const notifications = await rpcSubscriptions
+    .accountNotifications(recipient.address, { commitment: "confirmed", encoding: "base64" })
+    .subscribe({ abortSignal: abort.signal });
+  const changed = (async () => {
+    for await (const n of notifications) return n;
+  })();
+  const { value: latestBlockhash } = await rpc.getLatestBlockhash({ commitment: "confirmed" }).send();
+  const message = pipe(
+    createTransactionMessage({ version: 0 }),
+    (m) => setTransactionMessageFeePayerSigner(payer, m),
+    (m) => setTransactionMessageLifetimeUsingBlockhash(latestBlockhash, m),
+    (m) =>
+      appendTransactionMessageInstruction(
+        getTransferSolInstruction({ source: payer, destination: recipient.address, amount: lamports(1_000_000n) }),
+        m,
+      ),
+  );
+  const signed = await signTransactionMessageWithSigners(message);
+  await sendAndConfirmTransactionFactory({ rpc, rpcSubscriptions })(signed, { commitment: "confirmed" });
+  const signature = getSignatureFromTransaction(signed);
+  const note = await within(changed, 15_000, "accountNotification");
+  abort.abort();
+  assert.equal(note.value.lamports, 1_000_000n);
+
+  // History: the v0 transaction by signature and by address.
+  const tx = await rpc
+    .getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0, encoding: "json" })
+    .send();
+  assert.equal(tx.meta.err, null);
+  assert.equal(tx.version, 0);
+  const sigs = await rpc.getSignaturesForAddress(recipient.address, { commitment: "confirmed" }).send();
+  assert.deepEqual(sigs.map((s) => s.signature), [signature]);
+
+  // The Concord market through getProgramAccounts (memcmp on Anchor's discriminator) and
+  // fetchEncodedAccount.
+  const programId = address(IDL.address);
+  const discriminator = Buffer.from(IDL.accounts.find((a) => a.name === "Market").discriminator);
+  const markets = await rpc
+    .getProgramAccounts(programId, {
+      commitment: "confirmed",
+      encoding: "base64",
+      filters: [{ memcmp: { offset: 0n, bytes: discriminator.toString("base64"), encoding: "base64" } }],
+    })
+    .send();
+  assert.deepEqual(markets.map((m) => m.pubkey), [info.market]);
+  const market = await fetchEncodedAccount(rpc, address(info.market));
+  assert.ok(market.exists);
+  assert.equal(market.programAddress, programId);
 });
 
 test("spl-token: ATAs, transfers, parsed token accounts", async () => {
