@@ -102,6 +102,7 @@ fn submit_wait_and_fetch_the_verified_output() {
         poll_interval: Duration::from_millis(100),
         timeout: Duration::from_secs(60),
         crank: true,
+        websocket: None,
     };
     let result = net
         .rt
@@ -125,6 +126,70 @@ fn submit_wait_and_fetch_the_verified_output() {
         .block_on(buyer.check_conservation(&net.market()))
         .unwrap();
     assert_eq!(vault, expected);
+}
+
+/// With a PubSub URL, waiting follows the job's account notifications: with a poll interval of
+/// a minute it still sees the job drawn, revealing and settled as the transactions land, and
+/// returns long before the first poll would have happened.
+#[test]
+fn waiting_follows_the_job_by_subscription() {
+    let net = Net::start();
+    let buyer_kp = read_keypair_file(net.buyer()).unwrap();
+    let buyer = net.client(&net.buyer());
+    let market = net.rt.block_on(buyer.market(&net.market())).unwrap();
+    let workers: Vec<Worker> = (0..3)
+        .map(|i| Worker::new(&net, &net.operator(i)))
+        .collect();
+    for w in &workers {
+        net.rt.block_on(w.register(&market, 200_000_000));
+    }
+    net.rt
+        .block_on(buyer.wait_for_next_pool_epoch(&market))
+        .unwrap();
+    let input = input();
+    let handle = net
+        .rt
+        .block_on(buyer.submit_job(&net.market(), &buyer_kp, &spec(&input, 3, 2)))
+        .unwrap();
+    let opts = WaitOptions {
+        poll_interval: Duration::from_secs(60),
+        timeout: Duration::from_secs(120),
+        crank: false,
+        websocket: Some(concord_client::job::websocket_url(&net.url()).unwrap()),
+    };
+    let output = matmul_f32(&input, 2, 3, 4);
+    let mut states = vec![];
+    let started = std::time::Instant::now();
+    let (result, ()) = net.rt.block_on(async {
+        let waiting = handle.wait_with(&opts, |j| states.push(j.state));
+        let acting = async {
+            // Give the subscription time to be in place, then play the three seats.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let created = handle.fetch().await.unwrap().created_slot;
+            while buyer.slot().await.unwrap() <= created {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let mut salts = vec![];
+            for w in &workers {
+                salts.push(w.commit(&market, &handle.address, &output).await);
+            }
+            for (w, salt) in workers.iter().zip(salts) {
+                w.reveal(&market, &handle.address, &output, salt, net.dir.path())
+                    .await;
+            }
+        };
+        tokio::join!(waiting, acting)
+    });
+    let result = result.unwrap();
+    assert_eq!(result.state, JobState::Settled);
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "woken by notifications, not by the 60 s poll ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(states.first(), Some(&JobState::Open));
+    assert!(states.contains(&JobState::Revealing), "{states:?}");
+    assert_eq!(states.last(), Some(&JobState::Settled));
 }
 
 #[test]
@@ -184,6 +249,7 @@ fn failures_are_typed_and_explained() {
             poll_interval: Duration::from_millis(200),
             timeout: Duration::from_millis(600),
             crank: true,
+            websocket: None,
         };
         net.rt.block_on(handle.wait_with(&opts, |_| {}))
     };

@@ -141,8 +141,14 @@ pub struct JobResult {
 /// Options of [`JobHandle::wait`].
 #[derive(Clone, Debug)]
 pub struct WaitOptions {
-    /// How often the job is read.
+    /// How often the job is read (with a subscription: how often at the latest, for deadlines
+    /// that pass without any transaction).
     pub poll_interval: Duration,
+    /// A PubSub (websocket) URL: the job is re-read as soon as its account changes, instead of
+    /// only every `poll_interval`. See [`websocket_url`](crate::job::websocket_url). When the
+    /// endpoint cannot be reached, waiting falls back to polling (and says so in a `tracing`
+    /// warning).
+    pub websocket: Option<String>,
     /// Give up after this long.
     pub timeout: Duration,
     /// Send `settle_job` whenever a transition is due (any account may crank it).
@@ -153,6 +159,7 @@ impl Default for WaitOptions {
     fn default() -> Self {
         WaitOptions {
             poll_interval: Duration::from_millis(500),
+            websocket: None,
             timeout: Duration::from_secs(3600),
             crank: true,
         }
@@ -260,6 +267,42 @@ impl JobHandle {
     ) -> Result<JobResult> {
         let start = Instant::now();
         let mut last: Option<Vec<u8>> = None;
+        let pubsub = match &opts.websocket {
+            Some(url) => match solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(
+                url.as_str(),
+            )
+            .await
+            {
+                Ok(client) => Some(client),
+                Err(e) => {
+                    tracing::warn!(%url, error = %e, "no PubSub endpoint; following the job by polling");
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut changes = match &pubsub {
+            Some(client) => {
+                let config = solana_rpc_client_api::config::RpcAccountInfoConfig {
+                    encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
+                    commitment: Some(solana_commitment_config::CommitmentConfig::confirmed()),
+                    ..Default::default()
+                };
+                match client.account_subscribe(&self.address, Some(config)).await {
+                    Ok((stream, _unsubscribe)) => Some(stream),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accountSubscribe failed; following the job by polling");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        // Subscribed: the account's notifications wake the loop; the timer only catches deadlines.
+        let interval = match changes {
+            Some(_) => opts.poll_interval.max(Duration::from_secs(2)),
+            None => opts.poll_interval,
+        };
         loop {
             let job = self.fetch().await?;
             let mut snapshot = Vec::new();
@@ -280,7 +323,20 @@ impl JobHandle {
             if start.elapsed() > opts.timeout {
                 return Err(ClientError::Timeout(self.address));
             }
-            tokio::time::sleep(opts.poll_interval).await;
+            match changes.as_mut() {
+                Some(stream) => {
+                    tokio::select! {
+                        next = futures_util::StreamExt::next(stream) => {
+                            if next.is_none() {
+                                tracing::warn!("the PubSub subscription ended; following the job by polling");
+                                changes = None;
+                            }
+                        }
+                        () = tokio::time::sleep(interval) => {}
+                    }
+                }
+                None => tokio::time::sleep(opts.poll_interval).await,
+            }
         }
     }
 
@@ -288,6 +344,36 @@ impl JobHandle {
     pub async fn wait(&self) -> Result<JobResult> {
         self.wait_with(&WaitOptions::default(), |_| {}).await
     }
+}
+
+/// The PubSub (websocket) URL of an RPC URL, by the Solana CLI's rule: `http` becomes `ws` and
+/// `https` `wss`, and an explicit port goes up by one (solana-test-validator and `concord
+/// localnet` serve PubSub on the RPC port + 1); without a port the host's default is kept.
+pub fn websocket_url(rpc_url: &str) -> Result<String> {
+    let mut url = url::Url::parse(rpc_url)
+        .map_err(|e| ClientError::InvalidInput(format!("'{rpc_url}' is not a URL: {e}")))?;
+    let scheme = match url.scheme() {
+        "http" => "ws",
+        "https" => "wss",
+        "ws" | "wss" => return Ok(url.to_string()),
+        other => {
+            return Err(ClientError::InvalidInput(format!(
+                "'{rpc_url}': no websocket for a {other}:// URL"
+            )))
+        }
+    };
+    url.set_scheme(scheme).map_err(|()| {
+        ClientError::InvalidInput(format!("cannot make '{rpc_url}' a websocket URL"))
+    })?;
+    if let Some(port) = url.port() {
+        let next = port.checked_add(1).ok_or_else(|| {
+            ClientError::InvalidInput(format!("'{rpc_url}': the port after {port} does not exist"))
+        })?;
+        url.set_port(Some(next)).map_err(|()| {
+            ClientError::InvalidInput(format!("cannot set the port of '{rpc_url}'"))
+        })?;
+    }
+    Ok(url.to_string())
 }
 
 /// Summarises a terminal job.
@@ -374,5 +460,31 @@ impl JobResult {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_urls_follow_the_solana_cli() {
+        assert_eq!(
+            websocket_url("http://127.0.0.1:8899").unwrap(),
+            "ws://127.0.0.1:8900/"
+        );
+        assert_eq!(
+            websocket_url("https://api.devnet.solana.com").unwrap(),
+            "wss://api.devnet.solana.com/"
+        );
+        assert_eq!(
+            websocket_url("https://rpc.example:443/path").unwrap(),
+            "wss://rpc.example/path",
+            "443 is https's default, so the URL carries no port"
+        );
+        assert_eq!(websocket_url("ws://h:1/").unwrap(), "ws://h:1/");
+        assert!(websocket_url("http://h:65535").is_err());
+        assert!(websocket_url("ftp://h").is_err());
+        assert!(websocket_url("not a url").is_err());
     }
 }

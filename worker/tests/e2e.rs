@@ -115,6 +115,7 @@ fn wait(net: &Net, h: &JobHandle) -> concord_client::JobResult {
         poll_interval: Duration::from_millis(200),
         timeout: Duration::from_secs(90),
         crank: true,
+        websocket: None,
     };
     net.rt.block_on(h.wait_with(&opts, |_| {})).unwrap()
 }

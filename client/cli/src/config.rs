@@ -18,6 +18,7 @@ use solana_sdk::signature::{read_keypair_file, Keypair, Signature, Signer};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SolanaConfig {
     pub json_rpc_url: Option<String>,
+    pub websocket_url: Option<String>,
     pub keypair_path: Option<String>,
 }
 
@@ -58,6 +59,7 @@ impl SolanaConfig {
             }
             match key.trim() {
                 "json_rpc_url" => cfg.json_rpc_url = Some(value),
+                "websocket_url" => cfg.websocket_url = Some(value),
                 "keypair_path" => cfg.keypair_path = Some(value),
                 _ => {}
             }
@@ -280,6 +282,12 @@ mod tests {
             cfg.json_rpc_url.as_deref(),
             Some("https://api.devnet.solana.com")
         );
+        assert_eq!(
+            cfg.websocket_url, None,
+            "an empty websocket_url is derived from the RPC URL"
+        );
+        let custom = SolanaConfig::parse("websocket_url: wss://ws.example\n");
+        assert_eq!(custom.websocket_url.as_deref(), Some("wss://ws.example"));
         assert_eq!(
             cfg.keypair_path.as_deref(),
             Some("/home/a/.config/solana/id.json")

@@ -604,6 +604,7 @@ async fn wait(app: &App, handle: &JobHandle, timeout: Duration) -> Result<()> {
     });
     let opts = WaitOptions {
         timeout,
+        websocket: Some(app.ws.clone()),
         ..WaitOptions::default()
     };
     let result = handle

@@ -42,6 +42,10 @@ struct Cli {
     /// RPC URL or moniker: localhost, devnet, mainnet-beta, testnet [default: from the Solana CLI config, else localhost]
     #[arg(short = 'u', long = "url", global = true, env = "CONCORD_URL")]
     url: Option<String>,
+    /// PubSub (websocket) URL, used to follow jobs as they change [default: from the Solana CLI
+    /// config's websocket_url, else the RPC URL's with ws:// and its port + 1]
+    #[arg(long = "ws", global = true)]
+    ws: Option<String>,
     /// The acting wallet (authority, operator or buyer): a keypair file, prompt:// (seed
     /// phrase), stdin, usb://ledger, or a pubkey whose signature comes from --signer
     /// [default: from the Solana CLI config]
@@ -124,6 +128,8 @@ struct NotBuilt {
 pub struct App {
     pub out: Output,
     pub url: String,
+    /// The PubSub URL jobs are followed on.
+    pub ws: String,
     pub client: ConcordClient,
     pub sender: Sender,
     /// The -k wallet.
@@ -213,8 +219,13 @@ async fn build_app(cli: &Cli) -> Result<App> {
         .with_context(|| {
             format!("cannot reach the RPC at {url}: is `concord localnet` (or a validator) running? Use -u to pick another cluster")
         })?;
+    let ws = match cli.ws.clone().or(solana.websocket_url.clone()) {
+        Some(ws) => ws,
+        None => concord_client::job::websocket_url(&url)?,
+    };
     Ok(App {
         out: Output { format: cli.output },
+        ws,
         url,
         sender: Sender {
             client: client.clone(),
