@@ -141,21 +141,10 @@ pub struct Env {
     pub tx_count: u64,
 }
 
-pub fn market_pda(authority: &Pubkey, market_id: u64) -> Pubkey {
-    concord_client::pda::market_address(authority, market_id)
-}
-
-pub fn vault_pda(market: &Pubkey) -> Pubkey {
-    concord_client::pda::vault_address(market)
-}
-
-pub fn node_pda(market: &Pubkey, operator: &Pubkey) -> Pubkey {
-    concord_client::pda::node_address(market, operator)
-}
-
-pub fn job_pda(market: &Pubkey, job_id: u64) -> Pubkey {
-    concord_client::pda::job_address(market, job_id)
-}
+pub use concord_client::pda::{
+    job_address as job_pda, market_address as market_pda, node_address as node_pda,
+    vault_address as vault_pda,
+};
 
 impl Env {
     /// A market with default parameters over a plain SPL Token mint.
