@@ -36,15 +36,21 @@ fn input() -> Vec<u8> {
         .collect()
 }
 
-#[test]
-fn submit_wait_and_fetch_the_verified_output() {
-    let net = Net::start();
+/// Three test-side workers registered and in the draw, and a buyer's N = 3, Q = 2 matmul job on
+/// [`input`].
+struct Submitted {
+    buyer: concord_client::ConcordClient,
+    market: concord_client::MarketInfo,
+    workers: Vec<Worker>,
+    handle: concord_client::JobHandle,
+    input: Vec<u8>,
+}
+
+fn submitted(net: &Net) -> Submitted {
     let buyer_kp = read_keypair_file(net.buyer()).unwrap();
     let buyer = net.client(&net.buyer());
     let market = net.rt.block_on(buyer.market(&net.market())).unwrap();
-    let workers: Vec<Worker> = (0..3)
-        .map(|i| Worker::new(&net, &net.operator(i)))
-        .collect();
+    let workers: Vec<Worker> = (0..3).map(|i| Worker::new(net, &net.operator(i))).collect();
     for w in &workers {
         net.rt.block_on(w.register(&market, 200_000_000));
     }
@@ -52,12 +58,30 @@ fn submit_wait_and_fetch_the_verified_output() {
     net.rt
         .block_on(buyer.wait_for_next_pool_epoch(&market))
         .unwrap();
-
     let input = input();
     let handle = net
         .rt
         .block_on(buyer.submit_job(&net.market(), &buyer_kp, &spec(&input, 3, 2)))
         .unwrap();
+    Submitted {
+        buyer,
+        market,
+        workers,
+        handle,
+        input,
+    }
+}
+
+#[test]
+fn submit_wait_and_fetch_the_verified_output() {
+    let net = Net::start();
+    let Submitted {
+        buyer,
+        market,
+        workers,
+        handle,
+        ..
+    } = submitted(&net);
     assert_eq!(handle.id, 0);
 
     // Workers: the input arrives inline and is checked before running. The draw needs a slot
@@ -134,23 +158,13 @@ fn submit_wait_and_fetch_the_verified_output() {
 #[test]
 fn waiting_follows_the_job_by_subscription() {
     let net = Net::start();
-    let buyer_kp = read_keypair_file(net.buyer()).unwrap();
-    let buyer = net.client(&net.buyer());
-    let market = net.rt.block_on(buyer.market(&net.market())).unwrap();
-    let workers: Vec<Worker> = (0..3)
-        .map(|i| Worker::new(&net, &net.operator(i)))
-        .collect();
-    for w in &workers {
-        net.rt.block_on(w.register(&market, 200_000_000));
-    }
-    net.rt
-        .block_on(buyer.wait_for_next_pool_epoch(&market))
-        .unwrap();
-    let input = input();
-    let handle = net
-        .rt
-        .block_on(buyer.submit_job(&net.market(), &buyer_kp, &spec(&input, 3, 2)))
-        .unwrap();
+    let Submitted {
+        buyer,
+        market,
+        workers,
+        handle,
+        input,
+    } = submitted(&net);
     let opts = WaitOptions {
         poll_interval: Duration::from_secs(60),
         timeout: Duration::from_secs(120),

@@ -145,7 +145,7 @@ pub struct WaitOptions {
     /// that pass without any transaction).
     pub poll_interval: Duration,
     /// A PubSub (websocket) URL: the job is re-read as soon as its account changes, instead of
-    /// only every `poll_interval`. See [`websocket_url`](crate::job::websocket_url). When the
+    /// only every `poll_interval`. See [`websocket_url`]. When the
     /// endpoint cannot be reached, waiting falls back to polling (and says so in a `tracing`
     /// warning).
     pub websocket: Option<String>,

@@ -313,24 +313,24 @@ test("@anchor-lang/core: .rpc() through a whole job, events through addEventList
   new DataView(params.buffer).setUint32(0, 2, true);
   new DataView(params.buffer).setUint32(4, 2, true);
   new DataView(params.buffer).setUint32(8, 2, true);
-  await asBuyer.methods
-    .createJob({
-      kernel: 1,
-      params: Buffer.from(params),
-      inputUri: `inline:${Buffer.from(input).toString("base64")}`,
-      inputDigest: [...createHash("sha256").update(input).digest()],
-      requirements: { minVramMib: 0, minComputeCapability: 0, backends: 3, minAgreed: 0, maxFaultBps: 10_000 },
-      replication: 1,
-      quorum: 1,
-      rewardPerWorker: new BN(unit.toString()),
-      feeBps: market.account.params.feeBps,
-    })
-    .accountsPartial({
-      ...common,
-      buyer: buyer.publicKey,
-      buyerToken: getAssociatedTokenAddressSync(mint, buyer.publicKey),
-    })
-    .rpc();
+  const buyerToken = getAssociatedTokenAddressSync(mint, buyer.publicKey);
+  // An N = 1 matmul of the zeros above.
+  const createJob = () =>
+    asBuyer.methods
+      .createJob({
+        kernel: 1,
+        params: Buffer.from(params),
+        inputUri: `inline:${Buffer.from(input).toString("base64")}`,
+        inputDigest: [...createHash("sha256").update(input).digest()],
+        requirements: { minVramMib: 0, minComputeCapability: 0, backends: 3, minAgreed: 0, maxFaultBps: 10_000 },
+        replication: 1,
+        quorum: 1,
+        rewardPerWorker: new BN(unit.toString()),
+        feeBps: market.account.params.feeBps,
+      })
+      .accountsPartial({ ...common, buyer: buyer.publicKey, buyerToken })
+      .rpc();
+  await createJob();
   const job = await within(created, 15_000, "jobCreated event");
   const jobs = await asBuyer.account.job.all();
   assert.ok(jobs.some((j) => j.publicKey.equals(job.job)));
@@ -361,22 +361,8 @@ test("@anchor-lang/core: .rpc() through a whole job, events through addEventList
   const revealed = next("resultRevealed");
   const finalized = next("jobFinalized");
   await sleep(300);
-  const buyerToken = getAssociatedTokenAddressSync(mint, buyer.publicKey);
   const tokensBefore = (await getAccount(connection, buyerToken)).amount;
-  await asBuyer.methods
-    .createJob({
-      kernel: 1,
-      params: Buffer.from(params),
-      inputUri: `inline:${Buffer.from(input).toString("base64")}`,
-      inputDigest: [...createHash("sha256").update(input).digest()],
-      requirements: { minVramMib: 0, minComputeCapability: 0, backends: 3, minAgreed: 0, maxFaultBps: 10_000 },
-      replication: 1,
-      quorum: 1,
-      rewardPerWorker: new BN(unit.toString()),
-      feeBps: market.account.params.feeBps,
-    })
-    .accountsPartial({ ...common, buyer: buyer.publicKey, buyerToken })
-    .rpc();
+  await createJob();
   const createdSlot = Number((await asBuyer.account.job.fetch(jobAddress)).createdSlot.toString());
   while ((await connection.getSlot()) <= createdSlot) await sleep(100);
 

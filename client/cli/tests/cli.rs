@@ -358,14 +358,7 @@ fn offline_signing_round_trip() {
     let fp = fp_path.to_str().unwrap();
     args.extend(["--fee-payer", fp]);
     args.extend(submit);
-    let out = net
-        .cli(Path::new(&buyer_pub), &args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).unwrap();
+    let v = net.json(Path::new(&buyer_pub), &args);
     assert_eq!(v["job_id"], 0);
     let m = net
         .rt
