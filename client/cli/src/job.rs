@@ -35,7 +35,9 @@ pub enum JobCmd {
         #[arg(long, default_value_t = 50)]
         limit: u64,
     },
-    /// Wait until a job is settled (cranking settlement when due), with live progress
+    /// Wait until a job is settled (cranking settlement when due), with live progress, following
+    /// the job's account by PubSub subscription (see --ws)
+    #[command(visible_alias = "watch")]
     Wait {
         job: String,
         /// Give up after this many seconds

@@ -214,6 +214,8 @@ fn whole_market_flow_through_the_cli() {
     assert_eq!(done["accepted_digest"], hex::encode(data::sha256(&honest)));
     assert_eq!(done["paid"].as_array().unwrap().len(), 2);
     assert_eq!(done["slashed"].as_array().unwrap().len(), 1);
+    let watched = net.json(&net.buyer(), &["job", "watch", &job.to_string()]);
+    assert_eq!(watched, done, "`job watch` is `job wait`");
 
     // The buyer downloads and verifies the output.
     let out_file = dir.join("result.bin");
