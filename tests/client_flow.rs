@@ -126,7 +126,8 @@ fn submit_wait_and_fetch_the_verified_output() {
         poll_interval: Duration::from_millis(100),
         timeout: Duration::from_secs(60),
         crank: true,
-        websocket: None,
+        // Nothing listens there: waiting says so and polls.
+        websocket: Some("ws://127.0.0.1:9/".into()),
     };
     let result = net
         .rt

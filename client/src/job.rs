@@ -145,9 +145,8 @@ pub struct WaitOptions {
     /// that pass without any transaction).
     pub poll_interval: Duration,
     /// A PubSub (websocket) URL: the job is re-read as soon as its account changes, instead of
-    /// only every `poll_interval`. See [`websocket_url`]. When the
-    /// endpoint cannot be reached, waiting falls back to polling (and says so in a `tracing`
-    /// warning).
+    /// only every `poll_interval`. See [`websocket_url`]. When the endpoint cannot be reached
+    /// within 5 s, waiting falls back to polling (and says so in a `tracing` warning).
     pub websocket: Option<String>,
     /// Give up after this long.
     pub timeout: Duration,
@@ -268,17 +267,22 @@ impl JobHandle {
         let start = Instant::now();
         let mut last: Option<Vec<u8>> = None;
         let pubsub = match &opts.websocket {
-            Some(url) => match solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(
-                url.as_str(),
-            )
-            .await
-            {
-                Ok(client) => Some(client),
-                Err(e) => {
-                    tracing::warn!(%url, error = %e, "no PubSub endpoint; following the job by polling");
-                    None
+            Some(url) => {
+                let connect = solana_pubsub_client::nonblocking::pubsub_client::PubsubClient::new(
+                    url.as_str(),
+                );
+                match tokio::time::timeout(Duration::from_secs(5), connect).await {
+                    Ok(Ok(client)) => Some(client),
+                    Ok(Err(e)) => {
+                        tracing::warn!(%url, error = %e, "no PubSub endpoint; following the job by polling");
+                        None
+                    }
+                    Err(_) => {
+                        tracing::warn!(%url, "the PubSub endpoint did not answer within 5 s; following the job by polling");
+                        None
+                    }
                 }
-            },
+            }
             None => None,
         };
         let mut changes = match &pubsub {
