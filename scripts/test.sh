@@ -5,9 +5,19 @@
 # Usage: scripts/test.sh        (the README's test command; .ci/run calls it too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Nothing here reads input. A CI runner may hand the script an odd standard input (a closed
-# descriptor, or a file shared with its output); cargo's `rustc -` probe reads standard input and
-# caches what it gets, so a garbled read fails that build and every later one in the target dir.
+# /dev/null must be the null device. On some machines (this project's CI runner among them) it is
+# a regular file, which keeps whatever is written to it; cargo runs its `rustc -` probes with
+# standard input from /dev/null, so a probe then compiles stale build-script output, fails, and
+# cargo caches the failure in target/.rustc_info.json, failing every later build there.
+if [ ! -c /dev/null ]; then
+  if [ "$(id -u)" = 0 ] && rm -f /dev/null && mknod -m 666 /dev/null c 1 3; then
+    echo "note: /dev/null was a regular file; it is the null device again (mknod c 1 3)"
+  else
+    echo "error: /dev/null is a regular file, not the null device, and cargo's rustc probes read it; as root: rm /dev/null && mknod -m 666 /dev/null c 1 3" >&2
+    exit 1
+  fi
+fi
+# Nothing here reads input.
 exec </dev/null
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' not found. $2" >&2; exit 1; }; }
@@ -22,6 +32,8 @@ if [ "$rustfmt_ok$clippy_ok" != yy ]; then
 fi
 
 step() { printf '\n==> %s\n' "$*"; }
+
+target_dir=$(cargo metadata --format-version 1 --no-deps --locked | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 
 # CUDA tools for compiling the GPU kernels without a GPU: NVRTC (libnvrtc.so.12) and ptxas, from
 # PyPI, into a cache directory outside the repository (never system-wide).
@@ -70,7 +82,6 @@ cargo build -q --locked -p concord-cli --bin concord
 (cd tests/ts && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 ts_log=$(mktemp)
 trap 'rm -f "$log" "$ts_log"' EXIT
-target_dir=$(cargo metadata --format-version 1 --no-deps --locked | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 (cd tests/ts && CONCORD_BIN="$target_dir/debug/concord" node --test --test-concurrency=1 \
   --test-timeout=240000 --test-reporter=tap) 2>&1 | tee "$ts_log"
 ts_pass=$(awk '/^# pass / { print $3 }' "$ts_log")
