@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # standard input from /dev/null, so a probe then compiles stale build-script output, fails, and
 # cargo caches the failure in target/.rustc_info.json, failing every later build there.
 if [ ! -c /dev/null ]; then
-  if [ "$(id -u)" = 0 ] && rm -f /dev/null && mknod -m 666 /dev/null c 1 3; then
+  if [ "$(id -u)" = 0 ] && mknod -m 666 /dev/null.concord c 1 3 && mv -f /dev/null.concord /dev/null; then
     echo "note: /dev/null was a regular file; it is the null device again (mknod c 1 3)"
   else
     echo "error: /dev/null is a regular file, not the null device, and cargo's rustc probes read it; as root: rm /dev/null && mknod -m 666 /dev/null c 1 3" >&2
