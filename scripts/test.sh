@@ -33,8 +33,6 @@ fi
 
 step() { printf '\n==> %s\n' "$*"; }
 
-target_dir=$(cargo metadata --format-version 1 --no-deps --locked | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-
 # CUDA tools for compiling the GPU kernels without a GPU: NVRTC (libnvrtc.so.12) and ptxas, from
 # PyPI, into a cache directory outside the repository (never system-wide).
 CUDA_TOOLS="${CONCORD_CUDA_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/concord/cuda-tools-12.9.86}"
@@ -82,6 +80,7 @@ cargo build -q --locked -p concord-cli --bin concord
 (cd tests/ts && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 ts_log=$(mktemp)
 trap 'rm -f "$log" "$ts_log"' EXIT
+target_dir=$(cargo metadata --format-version 1 --no-deps --locked | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 (cd tests/ts && CONCORD_BIN="$target_dir/debug/concord" node --test --test-concurrency=1 \
   --test-timeout=240000 --test-reporter=tap) 2>&1 | tee "$ts_log"
 ts_pass=$(awk '/^# pass / { print $3 }' "$ts_log")

@@ -38,25 +38,26 @@ fn default_backends() -> Vec<Backend> {
     vec![Backend::Cpu]
 }
 
-/// A pubkey written as base58 text, with a message that says which field was wrong.
+/// A pubkey written as base58 text; a bad one is refused naming `field` and what it is for.
+fn pubkey_field<E: serde::de::Error>(field: &str, s: &str, hint: &str) -> Result<Pubkey, E> {
+    s.parse().map_err(|_| {
+        E::custom(format!(
+            "{field} '{s}' is not a pubkey (base58, 32 bytes){hint}"
+        ))
+    })
+}
+
 fn market_from_str<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Pubkey, D::Error> {
-    let s = String::deserialize(d)?;
-    s.parse().map_err(|_| {
-        serde::de::Error::custom(format!("market '{s}' is not a pubkey (base58, 32 bytes)"))
-    })
+    pubkey_field("market", &String::deserialize(d)?, "")
 }
-/// An optional pubkey, refused with the field's name like [`market_from_str`].
-fn optional_pubkey<'de, D: serde::Deserializer<'de>>(
+
+fn withdraw_to_from_str<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<Pubkey>, D::Error> {
-    let s = String::deserialize(d)?;
-    s.parse().map(Some).map_err(|_| {
-        serde::de::Error::custom(format!(
-            "withdraw_to '{s}' is not a pubkey (base58, 32 bytes): give the wallet that should receive the earnings"
-        ))
-    })
+    let hint = ": give the wallet that should receive the earnings";
+    pubkey_field("withdraw_to", &String::deserialize(d)?, hint).map(Some)
 }
 
 fn default_concurrency() -> usize {
@@ -98,7 +99,7 @@ pub struct WorkerConfig {
     /// The wallet that receives withdrawn earnings (its associated token account for the
     /// market's mint, created if missing): a cold or hardware wallet, so that the worker's hot
     /// key never holds more than the earnings since the last withdrawal. Default: the operator.
-    #[serde(default, deserialize_with = "optional_pubkey")]
+    #[serde(default, deserialize_with = "withdraw_to_from_str")]
     pub withdraw_to: Option<Pubkey>,
     /// The lowest price this node accepts, in raw token units per 10⁹ work units; the worker
     /// sets it on chain at start when it differs (`None` leaves the on-chain ask alone).

@@ -43,19 +43,7 @@ impl Cli for Net {
         c
     }
     fn json(&self, keypair: &Path, args: &[&str]) -> Value {
-        let out = self
-            .cli(keypair, args)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice(&out).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&out)
-            )
-        })
+        json_of(&mut self.cli(keypair, args), args)
     }
     fn fails(&self, keypair: &Path, args: &[&str], message: &str) {
         let out = self
@@ -70,6 +58,17 @@ impl Cli for Net {
             "{args:?}: expected '{message}' in: {stderr}"
         );
     }
+}
+
+/// Runs `c`, which must succeed, and reads its stdout as one JSON value.
+fn json_of(c: &mut Command, args: &[&str]) -> Value {
+    let out = c.assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&out).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out)
+        )
+    })
 }
 
 #[test]
@@ -409,15 +408,11 @@ fn offline_signing_round_trip() {
     let fees_before = fee_balance(&net);
     let mut args = vec!["--fee-payer", fp];
     args.extend(submit);
-    let out = net
-        .cli(Path::new("stdin"), &args)
-        .write_stdin(std::fs::read(net.buyer()).unwrap())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).unwrap();
+    let v = json_of(
+        net.cli(Path::new("stdin"), &args)
+            .write_stdin(std::fs::read(net.buyer()).unwrap()),
+        &args,
+    );
     assert_eq!(v["job_id"], 1);
     let job = net
         .rt
@@ -441,25 +436,23 @@ fn solana_config_and_monikers() {
         format!("---\njson_rpc_url: \"{}\"\nwebsocket_url: ''\nkeypair_path: {}\ncommitment: confirmed\n", net.url(), net.buyer().display()),
     )
     .unwrap();
-    let out = Command::cargo_bin("concord")
-        .unwrap()
-        .current_dir(net.dir.path())
-        .env("CONCORD_MARKET", net.market().to_string())
-        .env_remove("CONCORD_URL")
-        .args([
-            "-C",
-            cfg.to_str().unwrap(),
-            "--output",
-            "json",
-            "market",
-            "show",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).unwrap();
+    let args = [
+        "-C",
+        cfg.to_str().unwrap(),
+        "--output",
+        "json",
+        "market",
+        "show",
+    ];
+    let v = json_of(
+        Command::cargo_bin("concord")
+            .unwrap()
+            .current_dir(net.dir.path())
+            .env("CONCORD_MARKET", net.market().to_string())
+            .env_remove("CONCORD_URL")
+            .args(args),
+        &args,
+    );
     assert_eq!(v["address"], net.market().to_string());
     // The default config location is ~/.config/solana/cli/config.yml.
     let home = net.dir.path().join("home");
@@ -705,25 +698,22 @@ fn bad_input_is_refused_before_sending() {
 #[test]
 fn demo_runs_the_whole_market() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("concord")
-        .unwrap()
-        .current_dir(dir.path())
-        .args([
-            "demo",
-            "--dishonest",
-            "1",
-            "--kill-worker",
-            "--output",
-            "json",
-        ])
-        .timeout(Duration::from_secs(300))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out)));
+    let args = [
+        "demo",
+        "--dishonest",
+        "1",
+        "--kill-worker",
+        "--output",
+        "json",
+    ];
+    let v = json_of(
+        Command::cargo_bin("concord")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(args)
+            .timeout(Duration::from_secs(300)),
+        &args,
+    );
     let jobs = v["jobs"].as_array().unwrap();
     assert_eq!(jobs.len(), 5);
     let kernels: Vec<&str> = jobs.iter().map(|j| j["kernel"].as_str().unwrap()).collect();

@@ -347,20 +347,20 @@ async fn main() -> Result<()> {
     } else {
         "release"
     };
-    out(&format!(
+    println!(
         "Concord system benchmarks ({profile} build, {} CPUs)\n",
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
-    ));
-    out("Protocol cost per job (all nodes agree; base fee 5 000 lamports per signature):\n");
-    out("| N | Q | protocol transactions | 2N+1 | with close_job | signatures | fees (lamports) | job account bytes | rent paid (lamports) | rent reclaimed on close |");
-    out("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    );
+    println!("Protocol cost per job (all nodes agree; base fee 5 000 lamports per signature):\n");
+    println!("| N | Q | protocol transactions | 2N+1 | with close_job | signatures | fees (lamports) | job account bytes | rent paid (lamports) | rent reclaimed on close |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in [1u8, 3, 5, 7] {
-        out(&protocol_cost(n).await?);
+        println!("{}", protocol_cost(n).await?);
     }
     let rent = |len: usize| solana_sdk::rent::Rent::default().minimum_balance(len);
-    out(&format!(
+    println!(
         "\nPer market, once: market {} bytes ({} lamports rent), pool {} bytes ({} lamports rent, {} node entries), vault {} bytes. Per node: {} bytes ({} lamports rent).",
         concord::state::Market::SIZE,
         rent(concord::state::Market::SIZE),
@@ -370,16 +370,12 @@ async fn main() -> Result<()> {
         165,
         concord::state::Node::SIZE,
         rent(concord::state::Node::SIZE),
-    ));
-    out(&format!("\nThroughput on the embedded network ({jobs} sha256_batch jobs per run, workers poll every 250 ms, slots every 400 ms):\n"));
-    out("| workers W | N | jobs | seconds | jobs settled / s | p50 latency (s) | p95 latency (s) | RPC requests per job per worker | idle CPU per worker |");
-    out("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    );
+    println!("\nThroughput on the embedded network ({jobs} sha256_batch jobs per run, workers poll every 250 ms, slots every 400 ms):\n");
+    println!("| workers W | N | jobs | seconds | jobs settled / s | p50 latency (s) | p95 latency (s) | RPC requests per job per worker | idle CPU per worker |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (w, n) in [(1usize, 1u8), (3, 3), (8, 3)] {
-        out(&throughput(w, n, jobs).await?);
+        println!("{}", throughput(w, n, jobs).await?);
     }
     Ok(())
-}
-
-fn out(line: &str) {
-    println!("{line}");
 }
