@@ -2,15 +2,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use concord::constants::{BACKEND_CPU, BACKEND_CUDA};
 use concord_client::kernels::{KernelParams, Limits};
-use concord_worker::config::{Publish, WorkerConfig};
-use concord_worker::{kernels, publish, Worker};
+use concord_worker::config::WorkerConfig;
+use concord_worker::{kernels, Worker};
 
 #[derive(Parser)]
 #[command(
@@ -150,24 +149,6 @@ async fn run(cli: Cli) -> Result<()> {
 async fn serve(cfg: WorkerConfig) -> Result<()> {
     let running = Worker::spawn(cfg.clone())?;
     let worker = running.worker();
-    if let Publish::Http { dir, bind, .. } = &cfg.publish {
-        let l = tokio::net::TcpListener::bind(bind)
-            .await
-            .with_context(|| format!("cannot listen on {bind}"))?;
-        tracing::info!(%bind, "serving published outputs and /metrics");
-        tokio::spawn(publish::serve(
-            l,
-            Some(dir.clone()),
-            Arc::clone(&worker.metrics),
-        ));
-    }
-    if let Some(addr) = &cfg.metrics_addr {
-        let l = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
-        tracing::info!(%addr, "serving /metrics");
-        tokio::spawn(publish::serve(l, None, Arc::clone(&worker.metrics)));
-    }
     tracing::info!(operator = %worker.operator(), market = %cfg.market, "concord-worker running");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot install the SIGTERM handler")?;

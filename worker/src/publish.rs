@@ -48,9 +48,12 @@ pub fn publish(publish: &Publish, job: &str, private: &Path) -> std::io::Result<
     std::fs::rename(&tmp, dir.join(&name))
 }
 
+/// Every response allows any origin: published outputs are public once settled (their digest is
+/// on chain), and a buyer's browser (the web app) downloads them from another origin.
 fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
+        .header("access-control-allow-origin", "*")
         .body(Full::new(body.into()))
         .expect("valid response")
 }

@@ -49,6 +49,19 @@ pub struct WorkerHandle {
     worker: Arc<Worker>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<Result<()>>,
+    /// The HTTP endpoints (published outputs, `/metrics`): they serve while the handle lives.
+    _endpoints: Endpoints,
+}
+
+/// Server tasks that end when dropped.
+struct Endpoints(Vec<tokio::task::AbortHandle>);
+
+impl Drop for Endpoints {
+    fn drop(&mut self) {
+        for e in &self.0 {
+            e.abort();
+        }
+    }
 }
 
 impl WorkerHandle {
@@ -101,18 +114,50 @@ impl WorkerHandle {
     /// again on the same data directory resumes from the journal.
     pub fn kill(&self) {
         self.task.abort();
+        for e in &self._endpoints.0 {
+            e.abort();
+        }
     }
 }
 
+/// A non-blocking listener on `addr`, for the current runtime.
+fn listen(addr: &str) -> Result<tokio::net::TcpListener> {
+    let l =
+        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    l.set_nonblocking(true)?;
+    Ok(tokio::net::TcpListener::from_std(l)?)
+}
+
 impl Worker {
-    /// Creates a worker from `cfg` and starts its job loop on the current tokio runtime.
+    /// Creates a worker from `cfg` and starts, on the current tokio runtime, its job loop and
+    /// its HTTP endpoints: published outputs on `publish.bind` (HTTP publishing) and `/metrics`
+    /// on `metrics_addr`. A port that cannot be bound is an error, before the loop starts.
     pub fn spawn(cfg: WorkerConfig) -> Result<WorkerHandle> {
         let runtime = tokio::runtime::Handle::try_current()
             .context("Worker::spawn needs a tokio runtime: call it from inside one")?;
+        let _entered = runtime.enter();
         let worker = Worker::new(cfg)?;
+        let mut servers = vec![];
+        if let crate::config::Publish::Http { dir, bind, .. } = &worker.cfg.publish {
+            let listener = listen(bind)?;
+            tracing::info!(%bind, "serving published outputs and /metrics");
+            let serve = publish::serve(listener, Some(dir.clone()), Arc::clone(&worker.metrics));
+            servers.push(runtime.spawn(serve).abort_handle());
+        }
+        if let Some(addr) = &worker.cfg.metrics_addr {
+            let listener = listen(addr)?;
+            tracing::info!(%addr, "serving /metrics");
+            let serve = publish::serve(listener, None, Arc::clone(&worker.metrics));
+            servers.push(runtime.spawn(serve).abort_handle());
+        }
         let (stop, shutdown) = watch::channel(false);
         let task = runtime.spawn(Arc::clone(&worker).run(shutdown));
-        Ok(WorkerHandle { worker, stop, task })
+        Ok(WorkerHandle {
+            worker,
+            stop,
+            task,
+            _endpoints: Endpoints(servers),
+        })
     }
 
     fn new(cfg: WorkerConfig) -> Result<Arc<Worker>> {

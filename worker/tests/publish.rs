@@ -45,6 +45,14 @@ async fn http_endpoint_serves_published_outputs_and_metrics() {
         concord_client::data::fetch(&uri, 1 << 20).await.unwrap(),
         b"the output"
     );
+    // A browser on another origin (the web app) may read it.
+    let head = response_head(addr, &format!("/{job}.bin")).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("\r\naccess-control-allow-origin: *\r\n"),
+        "{head}"
+    );
     // Nothing but published outputs is reachable.
     for bad in ["/../private.bin", "/.hidden.bin", "/private.bin"] {
         assert!(
@@ -82,4 +90,17 @@ async fn http_endpoint_serves_published_outputs_and_metrics() {
         b"the output"
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The status line and headers of `GET path`, over a plain socket.
+async fn response_head(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = vec![];
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    text.split("\r\n\r\n").next().unwrap().to_string() + "\r\n"
 }
