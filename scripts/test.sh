@@ -54,6 +54,21 @@ cargo clippy -q --locked -p concord-cli --no-default-features -- -D warnings
 cargo clippy -q --locked -p concord-client --no-default-features --all-targets -- -D warnings
 step "IDL is fresh (idl/concord.json)"
 cargo run -q -p concord-idl --locked -- --check
+# The web app's bundle (client/web/dist, embedded in `concord`) must be what its source builds
+# to, with the locked dependencies; its TypeScript must type-check.
+step "web app: TypeScript types, and client/web/dist is fresh"
+need node "Install Node.js 20 or newer (https://nodejs.org) with npm."
+need npm "Install npm (it comes with Node.js)."
+(cd client/web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+(cd client/web && node_modules/.bin/tsc --noEmit -p .)
+web_fresh=$(mktemp -d)
+trap 'rm -rf "$web_fresh"' EXIT
+(cd client/web && node build.mjs --out "$web_fresh" >/dev/null)
+if ! diff -r client/web/dist "$web_fresh" >/dev/null; then
+  echo "error: client/web/dist is stale: rebuild it with (cd client/web && npm ci && npm run build) and commit it" >&2
+  exit 1
+fi
+echo "client/web/dist matches a fresh build"
 # The hardware-wallet build (`--features ledger`: hidapi over hidraw) compiles against libudev.
 step "cargo check -p concord-cli --features ledger (usb://ledger signers)"
 if ! pkg-config --exists libudev && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -68,23 +83,40 @@ step "rustdoc without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p concord-client -p concord-localnet
 step "cargo test"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -rf "$log" "$web_fresh"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
 
 # The official TypeScript clients (@solana/web3.js 1.x, @anchor-lang/core, @solana/spl-token),
 # installed from npm with the committed lockfile, against `concord localnet`.
 step "official TypeScript clients against concord localnet (tests/ts)"
-need node "Install Node.js 20 or newer (https://nodejs.org) with npm."
-need npm "Install npm (it comes with Node.js)."
 cargo build -q --locked -p concord-cli --bin concord
 (cd tests/ts && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 ts_log=$(mktemp)
-trap 'rm -f "$log" "$ts_log"' EXIT
+trap 'rm -rf "$log" "$web_fresh" "$ts_log"' EXIT
 target_dir=$(cargo metadata --format-version 1 --no-deps --locked | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 (cd tests/ts && CONCORD_BIN="$target_dir/debug/concord" node --test --test-concurrency=1 \
   --test-timeout=240000 --test-reporter=tap) 2>&1 | tee "$ts_log"
 ts_pass=$(awk '/^# pass / { print $3 }' "$ts_log")
 ts_fail=$(awk '/^# fail / { print $3 }' "$ts_log")
+
+# The web app in headless Chromium: Debian's package (installed here as root when missing; never
+# downloaded by npm), driven by puppeteer-core, against `concord localnet --workers 3` and
+# `concord web`. Screenshots of each step go to client/web/test-artifacts/.
+step "web app in headless Chromium (client/web/test)"
+chromium_bin=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$chromium_bin" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's chromium (apt)"
+  (apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }) >/dev/null 2>&1 || true
+  chromium_bin=$(command -v chromium || true)
+fi
+[ -n "$chromium_bin" ] || { echo "error: Chromium not found. On Debian/Ubuntu: sudo apt-get install chromium (or set CHROMIUM)" >&2; exit 1; }
+cargo build -q --locked -p concord-cli --bin concord
+web_log=$(mktemp)
+trap 'rm -rf "$log" "$web_fresh" "$ts_log" "$web_log"' EXIT
+(cd client/web && CONCORD_BIN="$target_dir/debug/concord" CHROMIUM="${CHROMIUM:-$chromium_bin}" node --test \
+  --test-concurrency=1 --test-timeout=600000 --test-reporter=tap test/*.test.mjs) 2>&1 | tee "$web_log"
+web_pass=$(awk '/^# pass / { print $3 }' "$web_log")
+web_fail=$(awk '/^# fail / { print $3 }' "$web_log")
 
 # The README's two commands, read from README.md itself (never retyped here): its test command
 # must be this script, and its main command must run to success on this build, exactly as written.
@@ -103,7 +135,7 @@ if [ "$test_cmd" != "scripts/test.sh" ]; then
 fi
 echo "\$ $main_cmd"
 demo_log=$(mktemp)
-trap 'rm -f "$log" "$ts_log" "$demo_log"' EXIT
+trap 'rm -rf "$log" "$web_fresh" "$ts_log" "$web_log" "$demo_log"' EXIT
 if ! timeout 900 bash -c "$main_cmd" >"$demo_log" 2>&1; then
   tail -n 60 "$demo_log"
   echo "error: the README's main command failed (above: the last 60 lines of its output)" >&2
@@ -112,6 +144,6 @@ fi
 tail -n 12 "$demo_log"
 
 # One closing line for the whole run: the sum over every test binary and the TypeScript tests.
-awk -v tp="${ts_pass:-0}" -v tf="${ts_fail:-1}" \
+awk -v tp="$(( ${ts_pass:-0} + ${web_pass:-0} ))" -v tf="$(( ${ts_fail:-1} + ${web_fail:-1} ))" \
   '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
      END { printf "\ntests: %d passed, %d failed\n", p + tp, f + tf; exit (f + tf > 0) }' "$log"

@@ -23,6 +23,7 @@ use serde_json::json;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{read_keypair_file, write_keypair_file, Keypair, Signer};
 
+use crate::local_nodes::{register_cpu_node, worker_config};
 use crate::output::Output;
 
 #[derive(clap::Args)]
@@ -97,38 +98,6 @@ struct Running {
 impl Running {
     fn worker(&self) -> &Worker {
         self.handle.worker()
-    }
-}
-
-fn worker_config(
-    net: &Localnet,
-    keypair: PathBuf,
-    market: &Pubkey,
-    wdir: PathBuf,
-    fault: Option<Fault>,
-) -> WorkerConfig {
-    WorkerConfig {
-        rpc_url: net.url.clone(),
-        keypair,
-        market: *market,
-        backends: vec![concord_client::spec::Backend::Cpu],
-        max_concurrent_jobs: 8,
-        max_input_bytes: 64 << 20,
-        publish: Publish::File {
-            dir: wdir.join("public"),
-        },
-        data_dir: wdir,
-        poll_interval_ms: 300,
-        priority_fee: None,
-        metrics_addr: None,
-        withdraw_threshold: None,
-        withdraw_to: None,
-        ask: None,
-        available: None,
-        // The demo's inputs are files on this machine.
-        allow_file_uris: true,
-        allow_private_addresses: true,
-        fault,
     }
 }
 
@@ -311,26 +280,7 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
             }
         };
         let kp = kp_of(&p)?;
-        let c = ConcordClient::new(net.url.clone(), kp.insecure_clone());
-        let spec = concord::NodeSpec {
-            gpu_model: "CPU backend".into(),
-            vram_mib: 0,
-            compute_capability: 0,
-            backends: concord::constants::BACKEND_CPU,
-        };
-        let token = market.token_account_of(&kp.pubkey());
-        c.send(
-            &[ix::register_node(
-                &market,
-                &kp.pubkey(),
-                &token,
-                spec,
-                stake,
-                0,
-            )],
-            &[&kp],
-        )
-        .await?;
+        register_cpu_node(&net, &market, &kp, stake).await?;
         setup_tx += 1;
         nodes.push((p, stake, label));
     }
@@ -361,11 +311,15 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
             None
         };
         let wdir = dir.join(format!("worker-{}", i + 1));
+        let publish = Publish::File {
+            dir: wdir.join("public"),
+        };
         workers.push(start(worker_config(
             &net,
             p.clone(),
             &market_key,
             wdir,
+            publish,
             fault,
         ))?);
     }

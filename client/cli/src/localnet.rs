@@ -38,6 +38,17 @@ pub struct LocalnetArgs {
     /// Blocks kept in history (getBlock, getBlocks, getBlockTime)
     #[arg(long, default_value_t = concord_localnet::history::HistoryLimits::default().blocks)]
     history_blocks: usize,
+    /// Port of the buyers' web app on 127.0.0.1 [default: the RPC port + 2]
+    #[arg(long, conflicts_with = "no_web")]
+    web_port: Option<u16>,
+    /// Do not serve the web app
+    #[arg(long)]
+    no_web: bool,
+    /// Register N CPU nodes (the bootstrapped operators first) and run their workers in this
+    /// process, publishing outputs over HTTP: a market that computes jobs, for the web app and
+    /// the CLI (at most 16)
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=16))]
+    workers: u8,
 }
 
 impl LocalnetArgs {
@@ -93,9 +104,37 @@ pub async fn run(args: &LocalnetArgs, out: Output) -> Result<()> {
         ..Default::default()
     })
     .await?;
-    out.emit(serde_json::to_value(&net.info)?, || {
+    let web_url = match args.no_web {
+        true => None,
+        false => {
+            let port = args.web_port.unwrap_or(args.rpc_port.saturating_add(2));
+            let listener =
+                crate::web::bind(std::net::SocketAddr::from(([127, 0, 0, 1], port))).await?;
+            let url = format!("http://{}", listener.local_addr()?);
+            let config = crate::web::WebConfig::new(
+                net.url.clone(),
+                net.ws_url.clone(),
+                Some(net.info.market()),
+            );
+            tokio::spawn(crate::web::serve(listener, config));
+            Some(url)
+        }
+    };
+    let workers = start_workers(&net, args.workers.into()).await?;
+    let mut summary = serde_json::to_value(&net.info)?;
+    summary["web_url"] = serde_json::json!(web_url);
+    summary["workers"] = serde_json::json!(workers.len());
+    out.emit(summary, || {
+        let web = match &web_url {
+            Some(u) => format!("web app        {u}\n"),
+            None => String::new(),
+        };
+        let nodes = match workers.len() {
+            0 => String::new(),
+            n => format!("workers        {n} CPU nodes in this process (in the draw from the next pool epoch)\n"),
+        };
         format!(
-            "{}\nIn another terminal, for example:\n  concord -u {} -k {} job submit --kernel matmul_f32 --params m=64,n=64,k=64 --input-random 7 -n 3 -q 2 --reward 1 --wait\n\nCtrl-C to stop.\n",
+            "{}{web}{nodes}\nIn another terminal, for example:\n  concord -u {} -k {} job submit --kernel matmul_f32 --params m=64,n=64,k=64 --input-random 7 -n 3 -q 2 --reward 1 --wait\n\nCtrl-C to stop.\n",
             net.banner(),
             net.url,
             net.info.buyer_keypair.display()
@@ -105,8 +144,55 @@ pub async fn run(args: &LocalnetArgs, out: Output) -> Result<()> {
     if !out.json() {
         output::print("\nshutting down\n");
     }
+    for w in workers {
+        w.stop();
+        let _ = w.join().await;
+    }
     drop(net);
     Ok(())
+}
+
+/// `--workers N`: registers N CPU nodes (the bootstrapped operators, then new funded ones) and
+/// starts their workers.
+async fn start_workers(
+    net: &concord_localnet::Localnet,
+    count: usize,
+) -> Result<Vec<concord_worker::WorkerHandle>> {
+    use crate::local_nodes::{http_publish, register_cpu_node, worker_config};
+    use solana_sdk::signature::{read_keypair_file, write_keypair_file, Keypair, Signer};
+    let mut handles = vec![];
+    if count == 0 {
+        return Ok(handles);
+    }
+    let client = concord_client::ConcordClient::new(net.url.clone(), Keypair::new());
+    let market = client.market(&net.info.market()).await?;
+    let unit = 10u64.pow(u32::from(market.state.mint_decimals));
+    let dir = net
+        .info
+        .buyer_keypair
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    for i in 0..count {
+        let path = match net.info.operator_keypairs.get(i) {
+            Some(p) => p.clone(),
+            None => {
+                let p = dir.join(format!("operator-{}.json", i + 1));
+                let kp = Keypair::new();
+                write_keypair_file(&kp, &p).map_err(|e| anyhow::anyhow!("{e}"))?;
+                net.fund(&kp.pubkey(), 10_000_000_000, 1_000 * unit).await?;
+                p
+            }
+        };
+        let kp =
+            read_keypair_file(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        register_cpu_node(net, &market, &kp, 200 * unit).await?;
+        let wdir = dir.join(format!("worker-{}", i + 1));
+        let publish = http_publish(&wdir)?;
+        let cfg = worker_config(net, path, &market.address, wdir, publish, None);
+        handles.push(concord_worker::Worker::spawn(cfg)?);
+    }
+    Ok(handles)
 }
 
 async fn shutdown_signal() {

@@ -8,12 +8,15 @@ mod config;
 mod demo;
 mod job;
 #[cfg(feature = "localnet")]
+mod local_nodes;
+#[cfg(feature = "localnet")]
 mod localnet;
 mod market;
 mod node;
 mod output;
 mod tx;
 mod view;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,7 +43,13 @@ pub const DEFAULT_LOCALNET_DIR: &str = ".concord/localnet";
 )]
 struct Cli {
     /// RPC URL or moniker: localhost, devnet, mainnet-beta, testnet [default: from the Solana CLI config, else localhost]
-    #[arg(short = 'u', long = "url", global = true, env = "CONCORD_URL")]
+    #[arg(
+        short = 'u',
+        long = "url",
+        visible_alias = "rpc-url",
+        global = true,
+        env = "CONCORD_URL"
+    )]
     url: Option<String>,
     /// PubSub (websocket) URL, used to follow jobs as they change [default: from the Solana CLI
     /// config's websocket_url, else the RPC URL's with ws:// and its port + 1]
@@ -101,6 +110,8 @@ enum Command {
     Job(job::JobCmd),
     /// Print the -k wallet's address (resolving any signer form; contacts no RPC)
     Address,
+    /// Serve the buyers' web app: connect a wallet, submit and follow jobs, verify results
+    Web(web::WebArgs),
     /// Run a local Solana network with a bootstrapped Concord market (foreground)
     #[cfg(feature = "localnet")]
     Localnet(localnet::LocalnetArgs),
@@ -184,16 +195,26 @@ impl Cli {
             skip_seed_phrase_validation: self.skip_seed_phrase_validation,
         }
     }
+
+    /// The RPC and PubSub URLs: the flags, else the Solana CLI config, else the local network.
+    fn endpoints(&self, solana: &SolanaConfig) -> Result<(String, String)> {
+        let url = resolve_url(
+            self.url
+                .as_deref()
+                .or(solana.json_rpc_url.as_deref())
+                .unwrap_or("localhost"),
+        )?;
+        let ws = match self.ws.clone().or(solana.websocket_url.clone()) {
+            Some(ws) => ws,
+            None => concord_client::job::websocket_url(&url)?,
+        };
+        Ok((url, ws))
+    }
 }
 
 async fn build_app(cli: &Cli) -> Result<App> {
     let solana = cli.solana_config()?;
-    let url = resolve_url(
-        cli.url
-            .as_deref()
-            .or(solana.json_rpc_url.as_deref())
-            .unwrap_or("localhost"),
-    )?;
+    let (url, ws) = cli.endpoints(&solana)?;
     let keypair_arg = cli.keypair_arg(&solana);
     let signers = cli.signer_options();
     let identity = signers.resolve(&keypair_arg, "keypair")?;
@@ -219,10 +240,6 @@ async fn build_app(cli: &Cli) -> Result<App> {
         .with_context(|| {
             format!("cannot reach the RPC at {url}: is `concord localnet` (or a validator) running? Use -u to pick another cluster")
         })?;
-    let ws = match cli.ws.clone().or(solana.websocket_url.clone()) {
-        Some(ws) => ws,
-        None => concord_client::job::websocket_url(&url)?,
-    };
     Ok(App {
         out: Output { format: cli.output },
         ws,
@@ -267,12 +284,19 @@ async fn run(cli: Cli) -> Result<()> {
         );
         return Ok(());
     }
+    if let Command::Web(args) = &cli.command {
+        // The page signs with the visitor's wallet: no keypair here, and the RPC may come later.
+        let (url, ws) = cli.endpoints(&cli.solana_config()?)?;
+        let market = cli.market.or_else(localnet_market);
+        let config = web::WebConfig::new(url, ws, market);
+        return web::run(args, config, Output { format: cli.output }).await;
+    }
     let app = build_app(&cli).await?;
     match cli.command {
         Command::Market(cmd) => market::run(&app, cmd).await,
         Command::Node(cmd) => node::run(&app, cmd).await,
         Command::Job(cmd) => job::run(&app, cmd).await,
-        Command::Address | Command::Localnet(_) | Command::Demo(_) => {
+        Command::Address | Command::Web(_) | Command::Localnet(_) | Command::Demo(_) => {
             unreachable!("handled above")
         }
     }
