@@ -219,6 +219,20 @@ async function ata() {
   )[0];
 }
 
+test("an escrow larger than the wallet's tokens is refused before signing, with the shortfall", async () => {
+  const tokens = BigInt((await connection.getTokenAccountBalance(await ata())).value.amount);
+  const reward = tokens / 1_000_000n; // N = 3 of these is three times what the wallet holds
+  await fillMandelbrot(String(reward));
+  await until(() => /short of the escrow/.test(document.querySelector("[data-testid=summary]")?.innerText), "the shortfall shown");
+  const asked = wallet.requests;
+  await page.click("#submit-job");
+  await until(() => /Insufficient funds: the escrow is/.test(document.getElementById("error").innerText), "the refusal");
+  assert.equal(wallet.requests, asked, "the wallet was not asked");
+  await shot("insufficient-funds");
+  await page.click("#error button");
+  await fillMandelbrot("0.5");
+});
+
 test("a job submitted from the page is followed live until it settles", async () => {
   const tokensBefore = BigInt((await connection.getTokenAccountBalance(await ata())).value.amount);
   await page.click("#submit-job");
