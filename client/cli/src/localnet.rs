@@ -107,9 +107,14 @@ pub async fn run(args: &LocalnetArgs, out: Output) -> Result<()> {
     let web_url = match args.no_web {
         true => None,
         false => {
-            let port = args.web_port.unwrap_or(args.rpc_port.saturating_add(2));
-            let listener =
-                crate::web::bind(std::net::SocketAddr::from(([127, 0, 0, 1], port))).await?;
+            // RPC port 0 (any free port) gives the app any free port too.
+            let port = match (args.web_port, args.rpc_port) {
+                (Some(p), _) => p,
+                (None, 0) => 0,
+                (None, rpc) => rpc.saturating_add(2),
+            };
+            let at = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            let listener = crate::web::bind(at, "--web-port (or --no-web)").await?;
             let url = format!("http://{}", listener.local_addr()?);
             let config = crate::web::WebConfig::new(
                 net.url.clone(),

@@ -84,16 +84,16 @@ pub struct WebArgs {
     bind: std::net::IpAddr,
 }
 
-/// Binds `addr`, with an error that says what to do when the port is taken.
-pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener> {
+/// Binds `addr`, with an error that names the flag (`flag`) that picks another port.
+pub async fn bind(addr: SocketAddr, flag: &str) -> Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("cannot serve the web app on {addr}: is the port in use? Pick another with --port")
+        format!("cannot serve the web app on {addr}: is the port in use? Pick another with {flag}")
     })
 }
 
 /// `concord web`: serves until Ctrl-C.
 pub async fn run(args: &WebArgs, config: WebConfig, out: Output) -> Result<()> {
-    let listener = bind(SocketAddr::new(args.bind, args.port)).await?;
+    let listener = bind(SocketAddr::new(args.bind, args.port), "--port").await?;
     let url = format!("http://{}", listener.local_addr()?);
     out.emit(
         serde_json::json!({ "url": url, "config": config }),
