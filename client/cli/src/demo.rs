@@ -21,7 +21,7 @@ use concord_worker::{Fault, Publish, Worker, WorkerConfig, WorkerHandle};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::{read_keypair_file, write_keypair_file, Keypair, Signer};
+use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
 
 use crate::local_nodes::{register_cpu_node, worker_config};
 use crate::output::Output;
@@ -268,17 +268,9 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
                 sybil_stake.expect("sybil mode"),
             )
         };
-        let p = match net.info.operator_keypairs.get(i) {
-            Some(p) if i < args.workers => p.clone(),
-            _ => {
-                let p = dir.join(format!("operator-{}.json", i + 1));
-                let kp = Keypair::new();
-                write_keypair_file(&kp, &p).map_err(|e| anyhow::anyhow!("{e}"))?;
-                net.fund(&kp.pubkey(), 10_000_000_000, stake + 1_000 * unit)
-                    .await?;
-                p
-            }
-        };
+        // Honest nodes take the bootstrapped operators first; every Sybil identity (an index
+        // past them, as --workers is at least 3) is a new funded keypair.
+        let p = net.operator_keypair(i, &dir, stake + 1_000 * unit).await?;
         let kp = kp_of(&p)?;
         register_cpu_node(&net, &market, &kp, stake).await?;
         setup_tx += 1;

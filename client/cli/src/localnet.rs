@@ -125,7 +125,7 @@ pub async fn run(args: &LocalnetArgs, out: Output) -> Result<()> {
             Some(url)
         }
     };
-    let workers = start_workers(&net, args.workers.into()).await?;
+    let workers = start_workers(&net, &args.data_dir, args.workers.into()).await?;
     let mut summary = serde_json::to_value(&net.info)?;
     summary["web_url"] = serde_json::json!(web_url);
     summary["workers"] = serde_json::json!(workers.len());
@@ -161,10 +161,11 @@ pub async fn run(args: &LocalnetArgs, out: Output) -> Result<()> {
 /// starts their workers.
 async fn start_workers(
     net: &concord_localnet::Localnet,
+    dir: &std::path::Path,
     count: usize,
 ) -> Result<Vec<concord_worker::WorkerHandle>> {
     use crate::local_nodes::{http_publish, register_cpu_node, worker_config};
-    use solana_sdk::signature::{read_keypair_file, write_keypair_file, Keypair, Signer};
+    use solana_sdk::signature::{read_keypair_file, Keypair};
     let mut handles = vec![];
     if count == 0 {
         return Ok(handles);
@@ -172,23 +173,8 @@ async fn start_workers(
     let client = concord_client::ConcordClient::new(net.url.clone(), Keypair::new());
     let market = client.market(&net.info.market()).await?;
     let unit = 10u64.pow(u32::from(market.state.mint_decimals));
-    let dir = net
-        .info
-        .buyer_keypair
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_default();
     for i in 0..count {
-        let path = match net.info.operator_keypairs.get(i) {
-            Some(p) => p.clone(),
-            None => {
-                let p = dir.join(format!("operator-{}.json", i + 1));
-                let kp = Keypair::new();
-                write_keypair_file(&kp, &p).map_err(|e| anyhow::anyhow!("{e}"))?;
-                net.fund(&kp.pubkey(), 10_000_000_000, 1_000 * unit).await?;
-                p
-            }
-        };
+        let path = net.operator_keypair(i, dir, 1_000 * unit).await?;
         let kp =
             read_keypair_file(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         register_cpu_node(net, &market, &kp, 200 * unit).await?;

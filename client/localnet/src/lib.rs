@@ -189,6 +189,31 @@ impl Localnet {
         }
     }
 
+    /// The keypair file of operator `index`: the bootstrapped operator's when there is one, else
+    /// a new keypair written to `dir/operator-<index + 1>.json` and given 10 SOL and `tokens` (raw
+    /// units) of the mint. For demos, benchmarks and `--workers`.
+    pub async fn operator_keypair(
+        &self,
+        index: usize,
+        dir: &std::path::Path,
+        tokens: u64,
+    ) -> Result<PathBuf, LocalnetError> {
+        if let Some(p) = self.info.operator_keypairs.get(index) {
+            return Ok(p.clone());
+        }
+        let path = dir.join(format!("operator-{}.json", index + 1));
+        let kp = Keypair::new();
+        solana_sdk::signature::write_keypair_file(&kp, &path)
+            .map_err(|e| LocalnetError::Keypair(format!("{}: {e}", path.display())))?;
+        self.fund(
+            &solana_sdk::signature::Signer::pubkey(&kp),
+            10_000_000_000,
+            tokens,
+        )
+        .await?;
+        Ok(path)
+    }
+
     /// Gives `wallet` `lamports` of SOL and `tokens` (raw units) of the market's mint in its
     /// associated token account (created if needed). For demos and tests.
     pub async fn fund(

@@ -19,7 +19,7 @@ use concord_client::{data, ix, ConcordClient, JobSpec};
 use concord_localnet::{Localnet, LocalnetConfig};
 use concord_worker::metrics::Metrics;
 use concord_worker::{Publish, Worker, WorkerConfig};
-use solana_sdk::signature::{read_keypair_file, write_keypair_file, Keypair, Signer};
+use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
 
 fn cpu_seconds() -> f64 {
     // SAFETY: getrusage fills the struct.
@@ -52,16 +52,10 @@ async fn setup(dir: &std::path::Path, operators: usize) -> Result<Setup> {
     let buyer = ConcordClient::new(net.url.clone(), buyer_kp.insecure_clone());
     let market = buyer.market(&net.info.market()).await?;
     let unit = 10u64.pow(u32::from(market.state.mint_decimals));
-    let mut paths = net.info.operator_keypairs.clone();
-    for i in paths.len()..operators {
-        let p = dir.join(format!("operator-{}.json", i + 1));
-        let kp = Keypair::new();
-        write_keypair_file(&kp, &p).map_err(|e| anyhow::anyhow!("{e}"))?;
-        net.fund(&kp.pubkey(), 10_000_000_000, 10_000 * unit)
-            .await?;
-        paths.push(p);
+    let mut paths = vec![];
+    for i in 0..operators {
+        paths.push(net.operator_keypair(i, dir, 10_000 * unit).await?);
     }
-    paths.truncate(operators);
     for p in &paths {
         let kp = read_keypair_file(p).map_err(|e| anyhow::anyhow!("{e}"))?;
         let c = ConcordClient::new(net.url.clone(), kp.insecure_clone());
