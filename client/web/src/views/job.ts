@@ -249,6 +249,8 @@ export async function renderJob(app: App, main: HTMLElement, address: PublicKey)
       mint: m.mint,
       tokenProgram: m.tokenProgram,
     };
+    // close_job and cancel_job: the buyer signs; refunds go to the account recorded at creation.
+    const asBuyer = { buyer: app.wallet?.publicKey, market: m.address, job: j.address, vault: m.vault, mint: m.mint, destination: j.refundAccount, tokenProgram: m.tokenProgram };
     const seatNodes = [...j.seats.map((s) => s.node), ...j.backups].map((pubkey) => ({ pubkey, isSigner: false, isWritable: true }));
     if (!app.wallet) {
       replace(actions, h("p", { class: "help" }, "Connect the buyer's wallet to close or crank this job."));
@@ -263,7 +265,7 @@ export async function renderJob(app: App, main: HTMLElement, address: PublicKey)
             () =>
               chain.program.methods
                 .closeJob()
-                .accountsPartial({ buyer: app.wallet!.publicKey, market: m.address, job: j.address, vault: m.vault, mint: m.mint, destination: j.refundAccount, tokenProgram: m.tokenProgram })
+                .accountsPartial(asBuyer)
                 .instruction(),
             "Deletes the finished job's account and returns its rent to you (and any refund still owed).",
           ),
@@ -279,7 +281,7 @@ export async function renderJob(app: App, main: HTMLElement, address: PublicKey)
           () =>
             chain.program.methods
               .cancelJob()
-              .accountsPartial({ buyer: app.wallet!.publicKey, market: m.address, job: j.address, vault: m.vault, mint: m.mint, destination: j.refundAccount, tokenProgram: m.tokenProgram })
+              .accountsPartial(asBuyer)
               .instruction(),
           "Only in the job's creation slot; later an undrawn job expires with a full refund after its draw horizon.",
         ),
