@@ -16,9 +16,12 @@ const REWARD: u64 = 10 * UNIT;
 async fn the_client_computes_the_same_draw_as_the_program() {
     let mut env = Env::new().await;
     let buyer = env.user(10_000 * UNIT).await;
-    // 24 nodes of uneven stake.
+    // 24 nodes of uneven stake. Every round's seat holders are slashed as no-shows, 20 UNIT a
+    // job at most: with at least 1,000 UNIT staked, no node can fall below the 100 UNIT minimum
+    // in 30 rounds, so every draw is staffed whatever the (random) node keys. (With 100–322
+    // UNIT, the pool ran dry around round 26 and a 7-seat draw failed now and then.)
     for i in 0..24u64 {
-        env.operator((100 + 37 * (i % 7)) * UNIT, 0).await;
+        env.operator((1_000 + 370 * (i % 7)) * UNIT, 0).await;
     }
     env.next_epoch().await;
     let mut seen = std::collections::BTreeSet::new();
@@ -27,6 +30,10 @@ async fn the_client_computes_the_same_draw_as_the_program() {
         let job = env.create_job(&buyer, job_args(n, n / 2 + 1, REWARD)).await;
         env.warp(1 + round % 3).await;
         let preview = env.preview(job).await;
+        assert!(
+            preview.is_staffed(n),
+            "round {round}: the pool can no longer staff N={n}: {preview:?}"
+        );
         let ix = env.draw_ix(job).await;
         env.send(&[ix], &[]).await.expect("draw_job");
         let j = env.job(job).await;
