@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 
 import anchor from "@anchor-lang/core";
-import { Connection, PublicKey } from "@solana/web3.js";
+import { Connection, Keypair, PublicKey, SystemProgram, Transaction } from "@solana/web3.js";
 import puppeteer from "puppeteer-core";
 
 import { injectWallet, keypairFrom, signer } from "./wallet.mjs";
@@ -58,6 +58,18 @@ const until = (fn, what, timeout = 60_000, ...args) =>
   });
 
 const text = (selector) => page.$eval(selector, (e) => e.innerText);
+
+/** The timeline's events follow the protocol's phases, however many share a slot. */
+function assertPhaseOrder(events, where) {
+  const phases = ["jobCreated", "jobDrawn", "resultCommitted", "resultRevealed", "seatSettled", "jobFinalized"];
+  for (let i = 1; i < phases.length; i++) {
+    const [before, after] = [phases[i - 1], phases[i]];
+    assert.ok(
+      events.lastIndexOf(before) < events.indexOf(after),
+      `${where}: every ${before} comes before the first ${after}: ${events.filter((e) => phases.includes(e))}`,
+    );
+  }
+}
 
 before(async () => {
   assert.ok(BIN, "set CONCORD_BIN to the concord binary");
@@ -249,6 +261,18 @@ test("a job submitted from the page is followed live until it settles", async ()
     assert.ok(events.includes(name), `${name} in ${events}`);
   }
   assert.equal(events.filter((e) => e === "resultCommitted").length, 3);
+  assertPhaseOrder(events, "followed live");
+  // A page opened afterwards rebuilds the same timeline from the job's past transactions.
+  const later = await browser.newPage();
+  try {
+    await later.goto(`${WEB}/#/job/${jobAddress.toBase58()}`, { waitUntil: "domcontentloaded" });
+    await later.waitForSelector("[data-event=jobFinalized]", { timeout: 30_000 });
+    const replayed = await later.$$eval("[data-event]", (l) => l.map((e) => e.dataset.event));
+    assertPhaseOrder(replayed, "read from history");
+    assert.deepEqual(replayed, events, "the same timeline live and from history");
+  } finally {
+    await later.close();
+  }
   const seats = await page.$$eval("[data-seat-status]", (l) => l.map((e) => e.dataset.seatStatus));
   assert.deepEqual(seats, ["paid", "paid", "paid"]);
   const outcome = await text("[data-testid=outcome]");
@@ -297,9 +321,40 @@ test("my jobs lists it, and closing it returns the rent", async () => {
   assert.ok(listed.includes(`#/job/${jobAddress.toBase58()}`), JSON.stringify(listed));
   await shot("my-jobs");
   const rent = await connection.getBalance(jobAddress);
-  const lamportsBefore = await connection.getBalance(buyer.publicKey);
   await page.goto(`${WEB}/#/job/${jobAddress.toBase58()}`, { waitUntil: "domcontentloaded" });
   await page.waitForSelector("#close-job");
+  // A transaction that closes the job and then fails: its logs carry a JobClosed event, but
+  // nothing happened, and the open page must not say otherwise.
+  const market = await program.account.market.fetch(info.market);
+  const onChain = await program.account.job.fetch(jobAddress);
+  const close = await program.methods
+    .closeJob()
+    .accountsPartial({
+      buyer: buyer.publicKey,
+      market: info.market,
+      job: jobAddress,
+      vault: market.vault,
+      mint: market.mint,
+      destination: onChain.refundAccount,
+      tokenProgram: market.tokenProgram,
+    })
+    .instruction();
+  const tooMuch = SystemProgram.transfer({ fromPubkey: buyer.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 10n ** 15n });
+  const failing = new Transaction().add(close, tooMuch);
+  const sig = await connection.sendTransaction(failing, [buyer], { skipPreflight: true });
+  // Polled, not confirmTransaction: its WebSocket would keep this process alive after the test.
+  let status = null;
+  for (let i = 0; i < 100 && !status; i++) {
+    status = (await connection.getSignatureStatuses([sig])).value[0];
+    if (!status) await sleep(100);
+  }
+  assert.ok(status?.err, `the bundle fails: ${JSON.stringify(status)}`);
+  const failedLogs = (await connection.getTransaction(sig, { commitment: "confirmed" })).meta.logMessages.join("\n");
+  assert.match(failedLogs, /close_job|CloseJob/, "the failed transaction ran close_job first");
+  await sleep(1_500);
+  assert.equal(await page.$("[data-event=jobClosed]"), null, "a failed transaction's events are not in the timeline");
+  assert.equal(await page.$eval("[data-testid=job-state]", (e) => e.dataset.state), "settled");
+  const lamportsBefore = await connection.getBalance(buyer.publicKey);
   await page.click("#close-job");
   await until(() => document.querySelector("[data-testid=job-state]")?.dataset.state === "closed", "the job closed");
   assert.equal(await connection.getAccountInfo(jobAddress), null);

@@ -17,6 +17,8 @@ interface Entry {
   key: string;
   slot: number;
   signature: string;
+  /** The event's place among its transaction's events. */
+  index: number;
   name: string;
   text: string;
 }
@@ -34,6 +36,10 @@ export async function renderJob(app: App, main: HTMLElement, address: PublicKey)
   let job: JobView | null = null;
   let closed = false;
   const entries = new Map<string, Entry>();
+  // Transactions' order within a slot: their place in the block as getSignaturesForAddress lists
+  // it, else (a transaction the history does not hold yet) the order its logs arrived in.
+  const txOrder = new Map<string, number>();
+  let arrivals = 0;
   const settled: { node: PublicKey; outcome: string; amount: bigint }[] = [];
   let finalized: any = null;
 
@@ -81,14 +87,17 @@ export async function renderJob(app: App, main: HTMLElement, address: PublicKey)
     }
   }
 
-  function addEvents(signature: string, slot: number, logs: string[]): void {
+  function addEvents(signature: string, slot: number, logs: string[], order?: number): void {
+    if (order !== undefined) txOrder.set(signature, order);
+    else if (!txOrder.has(signature)) txOrder.set(signature, Number.MAX_SAFE_INTEGER / 2 + arrivals++);
     let i = 0;
     for (const ev of chain.parseEvents(logs)) {
       const e = ev.data;
       if (e.job && !(e.job as PublicKey).equals(address)) continue;
-      const key = `${signature}:${i++}`;
+      const index = i++;
+      const key = `${signature}:${index}`;
       if (entries.has(key)) continue;
-      entries.set(key, { key, slot, signature, name: ev.name, text: describe(ev.name, e) });
+      entries.set(key, { key, slot, signature, index, name: ev.name, text: describe(ev.name, e) });
       if (ev.name === "seatSettled") {
         settled.push({ node: e.node, outcome: Object.keys(e.outcome)[0], amount: BigInt(e.amount.toString()) });
       }
@@ -100,7 +109,8 @@ export async function renderJob(app: App, main: HTMLElement, address: PublicKey)
   }
 
   function renderTimeline(): void {
-    const list = [...entries.values()].sort((a, b) => a.slot - b.slot || a.key.localeCompare(b.key));
+    const order = (e: Entry) => txOrder.get(e.signature) ?? 0;
+    const list = [...entries.values()].sort((a, b) => a.slot - b.slot || order(a) - order(b) || a.index - b.index);
     replace(
       timeline,
       ...list.map((e) =>
@@ -145,6 +155,20 @@ export async function renderJob(app: App, main: HTMLElement, address: PublicKey)
     return ts > 0 ? new Date(ts * 1000).toLocaleTimeString() : "—";
   }
 
+  /** The deadline of the phase the job is in (the reveal deadline is set only when reveals open). */
+  function phaseDeadline(j: JobView): string {
+    switch (j.state) {
+      case "open":
+        return "the draw, a few slots after creation (else it expires with a full refund)";
+      case "assigned":
+        return `commit by ${deadline(j.commitDeadline)}`;
+      case "revealing":
+        return `reveal by ${deadline(j.revealDeadline)}`;
+      default:
+        return `none: finished ${deadline(j.finalizedAt)}`;
+    }
+  }
+
   function renderJobState(): void {
     if (!job) return;
     const j = job;
@@ -164,7 +188,7 @@ export async function renderJob(app: App, main: HTMLElement, address: PublicKey)
         ["Quorum", `${j.quorum} of ${j.replication} matching results`],
         ["Reward per worker", `${formatAmount(j.rewardPerWorker, d)} tokens (fee ${formatAmount(j.fee, d)})`],
         ["Still escrowed", `${formatAmount(j.escrow, d)} tokens`],
-        ["Deadlines", `commit ${deadline(j.commitDeadline)}, reveal ${deadline(j.revealDeadline)}; reassignments ${j.reassignments} of ${j.maxReassignments}`],
+        ["Deadline", `${phaseDeadline(j)}; reassignments ${j.reassignments} of ${j.maxReassignments}`],
       ]),
     );
     const rows = j.seats.map((s, i) => [
@@ -179,7 +203,15 @@ export async function renderJob(app: App, main: HTMLElement, address: PublicKey)
       seatsBox,
       h("h2", { id: "seats-h" }, "Committee"),
       table("Seats", ["Seat", "Node", "Status", "Digest"], rows),
-      h("p", { class: "help" }, j.backups.length ? `Backups: ${j.backups.map((b) => short(b.toBase58())).join(", ")}` : "Backups: none drawn (yet)."),
+      h(
+        "p",
+        { class: "help" },
+        j.backups.length
+          ? `Backups: ${j.backups.map((b) => short(b.toBase58())).join(", ")}`
+          : j.state === "open"
+            ? "Backups: drawn with the seats."
+            : "Backups: none left (none drawn, or all taken).",
+      ),
     );
     renderActions();
     renderResultIntro();
@@ -447,7 +479,8 @@ export async function renderJob(app: App, main: HTMLElement, address: PublicKey)
     },
     { commitment: "confirmed" },
   );
-  const logsSub = chain.connection.onLogs(address, (l, ctx) => addEvents(l.signature, ctx.slot, l.logs), "confirmed");
+  // A failed transaction's logs keep the events it emitted before failing; none of them happened.
+  const logsSub = chain.connection.onLogs(address, (l, ctx) => l.err === null && addEvents(l.signature, ctx.slot, l.logs), "confirmed");
 
   job = await chain.job(address);
   if (!job) closed = true;
@@ -457,7 +490,8 @@ export async function renderJob(app: App, main: HTMLElement, address: PublicKey)
       sigs.map((s) => s.signature),
       { commitment: "confirmed", maxSupportedTransactionVersion: 0 },
     );
-    txs.forEach((tx, i) => tx?.meta?.logMessages && !tx.meta.err && addEvents(sigs[i].signature, tx.slot, tx.meta.logMessages));
+    // Newest first, in block order within a slot.
+    txs.forEach((tx, i) => tx?.meta?.logMessages && !tx.meta.err && addEvents(sigs[i].signature, tx.slot, tx.meta.logMessages, sigs.length - i));
   }
   if (!job && entries.size === 0) {
     replace(main, h("h1", {}, "Job not found"), h("p", {}, `No job account at ${address.toBase58()} and no transactions mention it on ${app.config.rpcUrl}.`));
