@@ -118,6 +118,39 @@ pub struct WorkerConfig {
 }
 
 impl WorkerConfig {
+    /// A configuration with a config file's defaults for everything but the five fields a file
+    /// must give: strict fetching, the CPU backend, no metrics, no withdrawals, the on-chain ask
+    /// and availability left alone. Embedded workers (the demo, `localnet --workers`, tests)
+    /// start from this and set what they need.
+    pub fn new(
+        rpc_url: String,
+        keypair: PathBuf,
+        market: Pubkey,
+        data_dir: PathBuf,
+        publish: Publish,
+    ) -> WorkerConfig {
+        WorkerConfig {
+            rpc_url,
+            keypair,
+            market,
+            backends: default_backends(),
+            max_concurrent_jobs: default_concurrency(),
+            max_input_bytes: default_max_input(),
+            data_dir,
+            publish,
+            poll_interval_ms: default_poll_ms(),
+            priority_fee: None,
+            metrics_addr: None,
+            withdraw_threshold: None,
+            withdraw_to: None,
+            ask: None,
+            available: None,
+            allow_file_uris: false,
+            allow_private_addresses: false,
+            fault: None,
+        }
+    }
+
     pub fn load(path: &std::path::Path) -> Result<WorkerConfig> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -156,6 +189,22 @@ impl WorkerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_has_a_config_files_defaults() {
+        let file: WorkerConfig = toml::from_str(
+            "rpc_url = \"r\"\nkeypair = \"k\"\nmarket = \"11111111111111111111111111111111\"\ndata_dir = \"d\"\n[publish]\nmode = \"file\"\ndir = \"p\"\n",
+        )
+        .unwrap();
+        let new = WorkerConfig::new(
+            "r".into(),
+            "k".into(),
+            Pubkey::default(),
+            "d".into(),
+            Publish::File { dir: "p".into() },
+        );
+        assert_eq!(format!("{new:?}"), format!("{file:?}"));
+    }
 
     #[test]
     fn parses_a_config_file() {

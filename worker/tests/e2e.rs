@@ -23,27 +23,22 @@ const REWARD: u64 = 2_000_000;
 fn config(net: &Net, i: usize, fault: Option<Fault>) -> WorkerConfig {
     let dir = net.dir.path().join(format!("worker-{i}"));
     WorkerConfig {
-        rpc_url: net.url(),
-        keypair: net.operator(i),
-        market: net.market(),
-        backends: vec![concord_client::spec::Backend::Cpu],
         max_concurrent_jobs: 4,
         max_input_bytes: 1 << 20,
-        publish: Publish::File {
-            dir: dir.join("public"),
-        },
-        data_dir: dir,
         poll_interval_ms: 200,
-        priority_fee: None,
-        metrics_addr: None,
-        withdraw_threshold: None,
-        withdraw_to: None,
-        ask: None,
-        available: None,
         // The tests' inputs are files on this machine.
         allow_file_uris: true,
         allow_private_addresses: true,
         fault,
+        ..WorkerConfig::new(
+            net.url(),
+            net.operator(i),
+            net.market(),
+            dir.clone(),
+            Publish::File {
+                dir: dir.join("public"),
+            },
+        )
     }
 }
 

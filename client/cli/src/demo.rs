@@ -23,7 +23,7 @@ use serde_json::json;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
 
-use crate::local_nodes::{register_cpu_node, worker_config};
+use crate::local_nodes::worker_config;
 use crate::output::Output;
 
 #[derive(clap::Args)]
@@ -272,7 +272,7 @@ pub async fn run(args: DemoArgs, out: Output) -> Result<()> {
         // past them, as --workers is at least 3) is a new funded keypair.
         let p = net.operator_keypair(i, &dir, stake + 1_000 * unit).await?;
         let kp = kp_of(&p)?;
-        register_cpu_node(&net, &market, &kp, stake).await?;
+        net.register_cpu_node(&market, &kp, stake).await?;
         setup_tx += 1;
         nodes.push((p, stake, label));
     }

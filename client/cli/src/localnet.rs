@@ -164,7 +164,7 @@ async fn start_workers(
     dir: &std::path::Path,
     count: usize,
 ) -> Result<Vec<concord_worker::WorkerHandle>> {
-    use crate::local_nodes::{http_publish, register_cpu_node, worker_config};
+    use crate::local_nodes::{http_publish, worker_config};
     use solana_sdk::signature::{read_keypair_file, Keypair};
     let mut handles = vec![];
     if count == 0 {
@@ -177,7 +177,7 @@ async fn start_workers(
         let path = net.operator_keypair(i, dir, 1_000 * unit).await?;
         let kp =
             read_keypair_file(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        register_cpu_node(net, &market, &kp, 200 * unit).await?;
+        net.register_cpu_node(&market, &kp, 200 * unit).await?;
         let wdir = dir.join(format!("worker-{}", i + 1));
         let publish = http_publish(&wdir)?;
         let cfg = worker_config(net, path, &market.address, wdir, publish, None);

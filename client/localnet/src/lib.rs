@@ -214,6 +214,32 @@ impl Localnet {
         Ok(path)
     }
 
+    /// Registers `operator`'s node in `market`: the CPU backend, `stake` raw units, ask 0. For
+    /// demos, benchmarks and `--workers`.
+    pub async fn register_cpu_node(
+        &self,
+        market: &concord_client::MarketInfo,
+        operator: &Keypair,
+        stake: u64,
+    ) -> Result<(), LocalnetError> {
+        use solana_sdk::signature::Signer;
+        let client = ConcordClient::new(self.url.clone(), operator.insecure_clone());
+        let spec = concord_client::concord::NodeSpec {
+            gpu_model: "CPU backend".into(),
+            vram_mib: 0,
+            compute_capability: 0,
+            backends: concord_client::concord::constants::BACKEND_CPU,
+        };
+        let token = market.token_account_of(&operator.pubkey());
+        let register =
+            concord_client::ix::register_node(market, &operator.pubkey(), &token, spec, stake, 0);
+        client
+            .send(&[register], &[operator])
+            .await
+            .map_err(|e| LocalnetError::Bootstrap(format!("register_node: {e}")))?;
+        Ok(())
+    }
+
     /// Gives `wallet` `lamports` of SOL and `tokens` (raw units) of the market's mint in its
     /// associated token account (created if needed). For demos and tests.
     pub async fn fund(

@@ -58,26 +58,8 @@ async fn setup(dir: &std::path::Path, operators: usize) -> Result<Setup> {
     }
     for p in &paths {
         let kp = read_keypair_file(p).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let c = ConcordClient::new(net.url.clone(), kp.insecure_clone());
-        let spec = concord::NodeSpec {
-            gpu_model: "bench".into(),
-            vram_mib: 0,
-            compute_capability: 0,
-            backends: concord::constants::BACKEND_CPU,
-        };
         // Enough stake for many concurrent seats.
-        c.send(
-            &[ix::register_node(
-                &market,
-                &kp.pubkey(),
-                &market.token_account_of(&kp.pubkey()),
-                spec,
-                5_000 * unit,
-                0,
-            )],
-            &[&kp],
-        )
-        .await?;
+        net.register_cpu_node(&market, &kp, 5_000 * unit).await?;
     }
     // The nodes are drawn by jobs created from the pool's next epoch on.
     buyer.wait_for_next_pool_epoch(&market).await?;
@@ -220,26 +202,18 @@ fn rand_suffix() -> u64 {
 fn worker_config(s: &Setup, i: usize) -> WorkerConfig {
     let d = s.dir.join(format!("worker-{i}"));
     WorkerConfig {
-        rpc_url: s.net.url.clone(),
-        keypair: s.operators[i].clone(),
-        market: s.net.info.market(),
-        backends: vec![concord_client::spec::Backend::Cpu],
         max_concurrent_jobs: 16,
         max_input_bytes: 1 << 20,
-        publish: Publish::File {
-            dir: d.join("public"),
-        },
-        data_dir: d,
         poll_interval_ms: 250,
-        priority_fee: None,
-        metrics_addr: None,
-        withdraw_threshold: None,
-        withdraw_to: None,
-        ask: None,
-        available: None,
-        allow_file_uris: false,
-        allow_private_addresses: false,
-        fault: None,
+        ..WorkerConfig::new(
+            s.net.url.clone(),
+            s.operators[i].clone(),
+            s.net.info.market(),
+            d.clone(),
+            Publish::File {
+                dir: d.join("public"),
+            },
+        )
     }
 }
 
