@@ -1,14 +1,19 @@
 //! A BLIS-style GEMM driver shared by the SIMD paths of `matmul_f32` and `matmul_i8`.
 //!
-//! C (row-major, `m×n`) is computed in blocks: for each block of NC columns and each block of KC
-//! k values, in k order, B's block is packed into NR-wide panels, and then, in parallel over row
-//! blocks of C, each task packs its MC×KC block of A into MR-tall panels and runs the micro-kernel
-//! on every MR×NR tile. The micro-kernel loads its tile of C, continues each element's
-//! accumulation over the block's k values in order, and stores it; the next K block loads it again.
-//! So each `C[i][j]` sees exactly the sequence `acc = acc ⊕ A[i][k]·B[k][j]`, k = 0..K, from the
-//! zero C starts as: the definition's fold, whatever the blocking. Padding rows and columns (edge
-//! tiles) are zeros in the packed panels and computed in a scratch tile, so edges take the same
-//! fast kernel.
+//! C (row-major, `m×n`) is computed one block of KC k values at a time, in k order. Within a K
+//! block, A's rows are packed into MR-tall panels shared by all tasks (each panel packed once, by
+//! whichever task needs it first), and the tasks split C's columns into blocks of at most NC (and
+//! its rows into groups when the column blocks are too few to keep every thread busy). A task
+//! packs its block of B into NR-wide panels, which stay in its core's L2, then for each A panel
+//! (held in L1) runs the micro-kernel on every MR×NR tile of the block, streaming B's panels from
+//! L2. This is the BLIS plan with the roles of A and B swapped, because the micro-kernels
+//! broadcast A and load B as vectors.
+//!
+//! The micro-kernel loads its tile of C, continues each element's accumulation over the block's k
+//! values in order, and stores it; the next K block loads it again. So each `C[i][j]` sees exactly
+//! the sequence `acc = acc ⊕ A[i][k]·B[k][j]`, k = 0..K, from zero: the definition's fold,
+//! whatever the blocking or the number of threads. Padding rows and columns (edge tiles) are zeros
+//! in the packed panels and computed in a scratch tile, so edges take the same fast kernel.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -27,9 +32,10 @@ pub(crate) trait MicroKernel: Sync {
     const NR: usize;
     /// k values per packed step (1 for f32 fma, 2 for `vpmaddwd`, 4 for `vpdpbusd`).
     const KU: usize;
-    /// k values per block (a multiple of KU), rows per A block and columns per B block.
+    /// k values per block (a multiple of KU).
     const KC: usize;
-    const MC: usize;
+    /// Columns per B block at most: a block's packed panels (KC·NC values) stay in the core's L2
+    /// while the A panels pass through L1.
     const NC: usize;
     fn pa(x: Self::In) -> Self::PA;
     fn pb(x: Self::In) -> Self::PB;
@@ -60,18 +66,24 @@ unsafe impl<T: Send> Send for CPtr<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for CPtr<T> {}
 
+/// One cache line of a packing buffer: panels start on line boundaries, so the micro-kernels'
+/// 64-byte vector loads never straddle two lines (a split load costs about twice as much).
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
 thread_local! {
     /// Each thread's packed-A buffer, reused across blocks and calls (bytes, reinterpreted).
-    static A_PACK: RefCell<Vec<u128>> = const { RefCell::new(Vec::new()) };
+    static A_PACK: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
     /// The calling thread's packed-B buffer, likewise: fresh pages cost more than the packing.
-    static B_PACK: RefCell<Vec<u128>> = const { RefCell::new(Vec::new()) };
+    static B_PACK: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs `f` with one of the thread-local buffers, or with a fresh one if this thread is already
 /// using it (a product started from inside another one's task on the same thread).
 fn with_buffer<R>(
-    key: &'static std::thread::LocalKey<RefCell<Vec<u128>>>,
-    f: impl FnOnce(&mut Vec<u128>) -> R,
+    key: &'static std::thread::LocalKey<RefCell<Vec<Line>>>,
+    f: impl FnOnce(&mut Vec<Line>) -> R,
 ) -> R {
     key.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => f(&mut buf),
@@ -82,13 +94,13 @@ fn with_buffer<R>(
 /// A zeroed-on-demand slice of `len` `T`s in one of the thread-local buffers.
 ///
 /// # Safety
-/// `T` is a plain number type (any bit pattern valid, alignment ≤ 16).
-unsafe fn scratch<T>(buf: &mut Vec<u128>, len: usize) -> &mut [T] {
-    let words = (len * size_of::<T>()).div_ceil(16);
-    if buf.len() < words {
-        buf.resize(words, 0);
+/// `T` is a plain number type (any bit pattern valid, alignment ≤ 64).
+unsafe fn scratch<T>(buf: &mut Vec<Line>, len: usize) -> &mut [T] {
+    let lines = (len * size_of::<T>()).div_ceil(64);
+    if buf.len() < lines {
+        buf.resize(lines, Line([0; 64]));
     }
-    // SAFETY: the buffer holds at least `len` Ts, 16-byte aligned; the caller vouches for T.
+    // SAFETY: the buffer holds at least `len` Ts, 64-byte aligned; the caller vouches for T.
     unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), len) }
 }
 
@@ -112,105 +124,102 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
         return;
     }
     let (mr, nr, ku) = (K::MR, K::NR, K::KU);
+    let (kc_max, nc_max) = (K::KC, K::NC);
     let threads = rayon::current_num_threads().max(1);
-    // Row blocks of whole MR panels, balanced to within one panel: at most MC rows each, at least
-    // one per thread when m allows, and a multiple of the thread count.
     let row_panels = m.div_ceil(mr);
-    let mut blocks = row_panels
-        .div_ceil((K::MC / mr).max(1))
-        .max(threads.min(row_panels));
+    let col_panels = n.div_ceil(nr);
+    // Column blocks of whole NR panels, balanced to within one panel: at most NC columns each
+    // (a block's packed B stays in the core's L2), at least one per thread when n allows, and a
+    // multiple of the thread count.
+    let mut blocks = col_panels
+        .div_ceil((nc_max / nr).max(1))
+        .max(threads.min(col_panels));
     if blocks > threads {
         blocks = blocks.div_ceil(threads) * threads;
     }
-    let blocks = blocks.min(row_panels);
-    let block_rows = |blk: usize| {
-        let (q0, q1) = (blk * row_panels / blocks, (blk + 1) * row_panels / blocks);
-        (q0 * mr, (q1 * mr).min(m))
-    };
+    let blocks = blocks.min(col_panels);
+    let block_panels = |blk: usize| (blk * col_panels / blocks, (blk + 1) * col_panels / blocks);
+    // Row groups split the column blocks further when there are few of them (small n).
+    let groups = (2 * threads).div_ceil(blocks).clamp(1, row_panels);
+    let group_panels = |g: usize| (g * row_panels / groups, (g + 1) * row_panels / groups);
     let cptr = CPtr(c.as_mut_ptr());
-    with_buffer(&B_PACK, |bbuf| {
-        for jc in (0..n).step_by(K::NC) {
-            let nc = K::NC.min(n - jc);
-            let panels = nc.div_ceil(nr);
-            // Column groups split the row blocks further when there are few of them (small m).
-            let groups = (2 * threads).div_ceil(blocks).clamp(1, panels);
-            let per_group = panels.div_ceil(groups);
-            for pc in (0..k).step_by(K::KC) {
-                let kc = K::KC.min(k - pc);
-                let steps = kc.div_ceil(ku);
-                let panel_len = steps * nr * ku;
-                // SAFETY: PB is a plain number type.
-                let bpack: &mut [K::PB] = unsafe { scratch(bbuf, panels * panel_len) };
-                // B's panels are packed by the tasks themselves, each panel once, by whichever
-                // task needs it first (0 = to do, 1 = being packed, 2 = ready): no separate pass.
-                let state: Vec<AtomicU8> = (0..panels).map(|_| AtomicU8::new(0)).collect();
-                let bptr = CPtr(bpack.as_mut_ptr());
-                let panel = |p: usize| -> &[K::PB] {
-                    let bp = bptr;
-                    // SAFETY: panel p is written only by the task that moved its state from 0 to
-                    // 1, and read only once its state is 2 (release / acquire).
-                    unsafe {
-                        let ptr = bp.0.add(p * panel_len);
-                        if state[p]
-                            .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
-                            .is_ok()
-                        {
-                            let j0 = jc + p * nr;
-                            let out = std::slice::from_raw_parts_mut(ptr, panel_len);
-                            pack_b::<K>(b, n, j0, (jc + nc).min(j0 + nr), pc, pc + kc, out);
-                            state[p].store(2, Ordering::Release);
-                        } else {
-                            while state[p].load(Ordering::Acquire) != 2 {
-                                std::hint::spin_loop();
-                            }
+    with_buffer(&A_PACK, |abuf| {
+        for pc in (0..k).step_by(kc_max) {
+            let kc = kc_max.min(k - pc);
+            let steps = kc.div_ceil(ku);
+            let a_len = steps * mr * ku;
+            // SAFETY: PA is a plain number type.
+            let apack: &mut [K::PA] = unsafe { scratch(abuf, row_panels * a_len) };
+            // A's panels are shared by all tasks and packed by the tasks themselves, each panel
+            // once, by whichever task needs it first (0 = to do, 1 = being packed, 2 = ready).
+            let state: Vec<AtomicU8> = (0..row_panels).map(|_| AtomicU8::new(0)).collect();
+            let aptr = CPtr(apack.as_mut_ptr());
+            let a_panel = |q: usize| -> &[K::PA] {
+                let ap = aptr;
+                // SAFETY: panel q is written only by the task that moved its state from 0 to 1,
+                // and read only once its state is 2 (release / acquire).
+                unsafe {
+                    let ptr = ap.0.add(q * a_len);
+                    if state[q]
+                        .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
+                        .is_ok()
+                    {
+                        let r0 = q * mr;
+                        let out = std::slice::from_raw_parts_mut(ptr, a_len);
+                        pack_a::<K>(a, k, r0, (r0 + mr).min(m), pc, pc + kc, out);
+                        state[q].store(2, Ordering::Release);
+                    } else {
+                        while state[q].load(Ordering::Acquire) != 2 {
+                            std::hint::spin_loop();
                         }
-                        std::slice::from_raw_parts(ptr, panel_len)
                     }
-                };
-                run_tasks(blocks * groups, threads, |t| {
-                    let (i0, i1) = block_rows(t / groups);
-                    let g = t % groups;
-                    let (p0, p1) = (g * per_group, ((g + 1) * per_group).min(panels));
-                    if p0 >= p1 {
-                        return;
+                    std::slice::from_raw_parts(ptr, a_len)
+                }
+            };
+            run_tasks(blocks * groups, threads, |t| {
+                let (p0, p1) = block_panels(t / groups);
+                let (q0, q1) = group_panels(t % groups);
+                if p0 >= p1 || q0 >= q1 {
+                    return;
+                }
+                // Each task packs its own block of B, which stays in its core's L2 while the
+                // shared A panels pass through L1 one at a time.
+                with_buffer(&B_PACK, |buf| {
+                    let b_len = steps * nr * ku;
+                    // SAFETY: PB is a plain number type.
+                    let bpack: &mut [K::PB] = unsafe { scratch(buf, (p1 - p0) * b_len) };
+                    for (i, out) in bpack.chunks_mut(b_len).enumerate() {
+                        let j0 = (p0 + i) * nr;
+                        pack_b::<K>(b, n, j0, (j0 + nr).min(n), pc, pc + kc, out);
                     }
-                    with_buffer(&A_PACK, |buf| {
-                        let a_len = (i1 - i0).div_ceil(mr) * steps * mr * ku;
-                        // SAFETY: PA is a plain number type.
-                        let apack: &mut [K::PA] = unsafe { scratch(buf, a_len) };
-                        for (q, out) in apack.chunks_mut(steps * mr * ku).enumerate() {
-                            let r0 = i0 + q * mr;
-                            pack_a::<K>(a, k, r0, (r0 + mr).min(i1), pc, pc + kc, out);
+                    let c = cptr;
+                    // Tasks start at different panels, so they pack different ones at once.
+                    for i in 0..q1 - q0 {
+                        let q = q0 + (i + t) % (q1 - q0);
+                        let r0 = q * mr;
+                        let h = mr.min(m - r0);
+                        let ap = a_panel(q);
+                        for (i, bp) in bpack.chunks(b_len).enumerate() {
+                            let j0 = (p0 + i) * nr;
+                            let w = nr.min(n - j0);
+                            // SAFETY: the tile lies inside C and belongs to this task alone; the
+                            // panels hold `steps` steps; the caller vouches for the CPU.
+                            unsafe {
+                                run_tile::<K>(
+                                    steps,
+                                    ap,
+                                    bp,
+                                    c.0.add(r0 * n + j0),
+                                    n,
+                                    h,
+                                    w,
+                                    (pc == 0, pc + kc == k),
+                                )
+                            };
                         }
-                        let c = cptr;
-                        // Tasks start at different panels, so they pack different ones at once.
-                        for i in 0..p1 - p0 {
-                            let p = p0 + (i + t) % (p1 - p0);
-                            let j0 = jc + p * nr;
-                            let cols = nr.min(jc + nc - j0);
-                            let bp = panel(p);
-                            for (q, ap) in apack.chunks(steps * mr * ku).enumerate() {
-                                let r0 = i0 + q * mr;
-                                let h = mr.min(i1 - r0);
-                                // SAFETY: the tile lies inside C and belongs to this task alone;
-                                // the panels hold `steps` steps; the caller vouches for the CPU.
-                                unsafe {
-                                    run_tile::<K>(
-                                        steps,
-                                        ap,
-                                        bp,
-                                        c.0.add(r0 * n + j0),
-                                        n,
-                                        h,
-                                        cols,
-                                        (pc == 0, pc + kc == k),
-                                    )
-                                };
-                            }
-                        }
-                    });
+                    }
                 });
-            }
+            });
         }
     });
 }
@@ -258,34 +267,28 @@ unsafe fn run_tile<K: MicroKernel>(
         if h == K::MR && w == K::NR {
             K::tile(steps, a.as_ptr(), b.as_ptr(), c, ldc, first, last);
         } else {
-            let mut scratch = [K::Out::default(); 32 * 32];
-            debug_assert!(K::MR * K::NR <= scratch.len());
+            // The tile's own MR×NR corner of a buffer sized for the largest kernel: written
+            // whole by the kernel when `first` (which then reads none of it), else loaded with
+            // C's valid part over zeros.
+            let mut buf = [std::mem::MaybeUninit::<K::Out>::uninit(); 32 * 32];
+            debug_assert!(K::MR * K::NR <= buf.len());
+            let scratch = buf.as_mut_ptr().cast::<K::Out>();
             if !first {
+                std::ptr::write_bytes(scratch, 0, K::MR * K::NR);
                 for r in 0..h {
-                    std::ptr::copy_nonoverlapping(
-                        c.add(r * ldc),
-                        scratch.as_mut_ptr().add(r * K::NR),
-                        w,
-                    );
+                    std::ptr::copy_nonoverlapping(c.add(r * ldc), scratch.add(r * K::NR), w);
                 }
             }
-            K::tile(
-                steps,
-                a.as_ptr(),
-                b.as_ptr(),
-                scratch.as_mut_ptr(),
-                K::NR,
-                first,
-                last,
-            );
+            K::tile(steps, a.as_ptr(), b.as_ptr(), scratch, K::NR, first, last);
             for r in 0..h {
-                std::ptr::copy_nonoverlapping(scratch.as_ptr().add(r * K::NR), c.add(r * ldc), w);
+                std::ptr::copy_nonoverlapping(scratch.add(r * K::NR), c.add(r * ldc), w);
             }
         }
     }
 }
 
-/// Packs rows `r0..r1` (≤ MR) of A (row stride `lda`) over k `k0..k1` into one panel.
+/// Packs rows `r0..r1` (≤ MR) of A (row stride `lda`) over k `k0..k1` into one panel, a row at a
+/// time: each row is read once, in order, and spread over the panel's steps.
 fn pack_a<K: MicroKernel>(
     a: &[K::In],
     lda: usize,
@@ -297,30 +300,27 @@ fn pack_a<K: MicroKernel>(
 ) {
     let (mr, ku) = (K::MR, K::KU);
     let zero = K::pa(K::In::default());
-    let empty: &[K::In] = &[];
-    let mut rows = [empty; 32];
-    for (r, row) in rows.iter_mut().enumerate().take(r1 - r0) {
-        *row = &a[(r0 + r) * lda + k0..(r0 + r) * lda + k1];
-    }
-    let kc = k1 - k0;
-    for (s, chunk) in out.chunks_exact_mut(mr * ku).enumerate() {
-        let kk = s * ku;
-        if kk + ku <= kc {
-            for (r, dst) in chunk.chunks_exact_mut(ku).enumerate() {
-                match rows[r].get(kk..kk + ku) {
-                    Some(src) => {
-                        for (d, &v) in dst.iter_mut().zip(src) {
-                            *d = K::pa(v);
-                        }
-                    }
-                    None => dst.fill(zero),
-                }
-            }
+    for r in 0..mr {
+        let row: &[K::In] = if r0 + r < r1 {
+            &a[(r0 + r) * lda + k0..(r0 + r) * lda + k1]
         } else {
-            for (r, dst) in chunk.chunks_exact_mut(ku).enumerate() {
-                for (u, d) in dst.iter_mut().enumerate() {
-                    *d = rows[r].get(kk + u).map_or(zero, |&v| K::pa(v));
+            &[]
+        };
+        let mut src = row.chunks(ku);
+        for step in out.chunks_exact_mut(mr * ku) {
+            let dst = &mut step[r * ku..(r + 1) * ku];
+            match src.next() {
+                Some(vals) if vals.len() == ku => {
+                    for (d, &v) in dst.iter_mut().zip(vals) {
+                        *d = K::pa(v);
+                    }
                 }
+                Some(vals) => {
+                    for (u, d) in dst.iter_mut().enumerate() {
+                        *d = vals.get(u).map_or(zero, |&v| K::pa(v));
+                    }
+                }
+                None => dst.fill(zero),
             }
         }
     }

@@ -6,6 +6,12 @@
 //! (`vpmaddwd` on sign-extended i8 never saturates; `vpdpbusd` sums four u8·i8 products exactly)
 //! and i32 addition wraps, so the result equals the wrapping fold in any order.
 
+#![allow(
+    clippy::needless_range_loop,
+    reason = "index loops over constant bounds unroll completely and keep each micro-kernel's \
+              accumulators in registers; iterator chains over them left the tile on the stack"
+)]
+
 use std::arch::x86_64::*;
 
 use super::gemm::MicroKernel;
@@ -23,8 +29,7 @@ impl MicroKernel for F32Avx2 {
     const NR: usize = 16;
     const KU: usize = 1;
     const KC: usize = 256;
-    const MC: usize = 96;
-    const NC: usize = 2048;
+    const NC: usize = 256;
     fn pa(x: f32) -> f32 {
         x
     }
@@ -59,18 +64,21 @@ unsafe fn f32_avx2(
     const MR: usize = 6;
     // SAFETY: the pointers address what MicroKernel::tile promises.
     unsafe {
+        // Index loops over constant bounds unroll completely, so `acc` lives in registers.
         let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-        for (r, row) in acc.iter_mut().enumerate().filter(|_| !first) {
-            row[0] = _mm256_loadu_ps(c.add(r * ldc));
-            row[1] = _mm256_loadu_ps(c.add(r * ldc + 8));
+        if !first {
+            for r in 0..MR {
+                acc[r][0] = _mm256_loadu_ps(c.add(r * ldc));
+                acc[r][1] = _mm256_loadu_ps(c.add(r * ldc + 8));
+            }
         }
         for _ in 0..steps {
             let b0 = _mm256_loadu_ps(b);
             let b1 = _mm256_loadu_ps(b.add(8));
-            for (r, row) in acc.iter_mut().enumerate() {
+            for r in 0..MR {
                 let av = _mm256_broadcast_ss(&*a.add(r));
-                row[0] = _mm256_fmadd_ps(av, b0, row[0]);
-                row[1] = _mm256_fmadd_ps(av, b1, row[1]);
+                acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
             }
             a = a.add(MR);
             b = b.add(16);
@@ -78,13 +86,16 @@ unsafe fn f32_avx2(
         if last {
             // The protocol's one NaN: unordered (NaN) lanes become 0x7FC00000.
             let canonical = _mm256_castsi256_ps(_mm256_set1_epi32(CANONICAL_NAN as i32));
-            for v in acc.iter_mut().flatten() {
-                *v = _mm256_blendv_ps(*v, canonical, _mm256_cmp_ps::<_CMP_UNORD_Q>(*v, *v));
+            for r in 0..MR {
+                for j in 0..2 {
+                    let v = &mut acc[r][j];
+                    *v = _mm256_blendv_ps(*v, canonical, _mm256_cmp_ps::<_CMP_UNORD_Q>(*v, *v));
+                }
             }
         }
-        for (r, row) in acc.iter().enumerate() {
-            _mm256_storeu_ps(c.add(r * ldc), row[0]);
-            _mm256_storeu_ps(c.add(r * ldc + 8), row[1]);
+        for r in 0..MR {
+            _mm256_storeu_ps(c.add(r * ldc), acc[r][0]);
+            _mm256_storeu_ps(c.add(r * ldc + 8), acc[r][1]);
         }
     }
 }
@@ -101,8 +112,7 @@ impl MicroKernel for F32Avx512 {
     const NR: usize = 32;
     const KU: usize = 1;
     const KC: usize = 256;
-    const MC: usize = 96;
-    const NC: usize = 2048;
+    const NC: usize = 512;
     fn pa(x: f32) -> f32 {
         x
     }
@@ -137,18 +147,21 @@ unsafe fn f32_avx512(
     const MR: usize = 12;
     // SAFETY: the pointers address what MicroKernel::tile promises.
     unsafe {
+        // Index loops over constant bounds unroll completely, so `acc` lives in registers.
         let mut acc = [[_mm512_setzero_ps(); 2]; MR];
-        for (r, row) in acc.iter_mut().enumerate().filter(|_| !first) {
-            row[0] = _mm512_loadu_ps(c.add(r * ldc));
-            row[1] = _mm512_loadu_ps(c.add(r * ldc + 16));
+        if !first {
+            for r in 0..MR {
+                acc[r][0] = _mm512_loadu_ps(c.add(r * ldc));
+                acc[r][1] = _mm512_loadu_ps(c.add(r * ldc + 16));
+            }
         }
         for _ in 0..steps {
             let b0 = _mm512_loadu_ps(b);
             let b1 = _mm512_loadu_ps(b.add(16));
-            for (r, row) in acc.iter_mut().enumerate() {
+            for r in 0..MR {
                 let av = _mm512_set1_ps(*a.add(r));
-                row[0] = _mm512_fmadd_ps(av, b0, row[0]);
-                row[1] = _mm512_fmadd_ps(av, b1, row[1]);
+                acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+                acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
             }
             a = a.add(MR);
             b = b.add(32);
@@ -156,14 +169,17 @@ unsafe fn f32_avx512(
         if last {
             // The protocol's one NaN: unordered (NaN) lanes become 0x7FC00000.
             let canonical = _mm512_castsi512_ps(_mm512_set1_epi32(CANONICAL_NAN as i32));
-            for v in acc.iter_mut().flatten() {
-                let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(*v, *v);
-                *v = _mm512_mask_blend_ps(nan, *v, canonical);
+            for r in 0..MR {
+                for j in 0..2 {
+                    let v = &mut acc[r][j];
+                    let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(*v, *v);
+                    *v = _mm512_mask_blend_ps(nan, *v, canonical);
+                }
             }
         }
-        for (r, row) in acc.iter().enumerate() {
-            _mm512_storeu_ps(c.add(r * ldc), row[0]);
-            _mm512_storeu_ps(c.add(r * ldc + 16), row[1]);
+        for r in 0..MR {
+            _mm512_storeu_ps(c.add(r * ldc), acc[r][0]);
+            _mm512_storeu_ps(c.add(r * ldc + 16), acc[r][1]);
         }
     }
 }
@@ -180,8 +196,7 @@ impl MicroKernel for I8Avx2 {
     const NR: usize = 16;
     const KU: usize = 2;
     const KC: usize = 512;
-    const MC: usize = 96;
-    const NC: usize = 2048;
+    const NC: usize = 256;
     fn pa(x: i8) -> i16 {
         x.into()
     }
@@ -215,25 +230,28 @@ unsafe fn i8_avx2(
     const MR: usize = 6;
     // SAFETY: the pointers address what MicroKernel::tile promises.
     unsafe {
+        // Index loops over constant bounds unroll completely, so `acc` lives in registers.
         let mut acc = [[_mm256_setzero_si256(); 2]; MR];
-        for (r, row) in acc.iter_mut().enumerate().filter(|_| !first) {
-            row[0] = _mm256_loadu_si256(c.add(r * ldc).cast());
-            row[1] = _mm256_loadu_si256(c.add(r * ldc + 8).cast());
+        if !first {
+            for r in 0..MR {
+                acc[r][0] = _mm256_loadu_si256(c.add(r * ldc).cast());
+                acc[r][1] = _mm256_loadu_si256(c.add(r * ldc + 8).cast());
+            }
         }
         for _ in 0..steps {
             let b0 = _mm256_loadu_si256(b.cast());
             let b1 = _mm256_loadu_si256(b.add(16).cast());
-            for (r, row) in acc.iter_mut().enumerate() {
+            for r in 0..MR {
                 let av = _mm256_set1_epi32(a.add(2 * r).cast::<i32>().read_unaligned());
-                row[0] = _mm256_add_epi32(row[0], _mm256_madd_epi16(av, b0));
-                row[1] = _mm256_add_epi32(row[1], _mm256_madd_epi16(av, b1));
+                acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(av, b0));
+                acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(av, b1));
             }
             a = a.add(2 * MR);
             b = b.add(32);
         }
-        for (r, row) in acc.iter().enumerate() {
-            _mm256_storeu_si256(c.add(r * ldc).cast(), row[0]);
-            _mm256_storeu_si256(c.add(r * ldc + 8).cast(), row[1]);
+        for r in 0..MR {
+            _mm256_storeu_si256(c.add(r * ldc).cast(), acc[r][0]);
+            _mm256_storeu_si256(c.add(r * ldc + 8).cast(), acc[r][1]);
         }
     }
 }
@@ -251,8 +269,7 @@ impl MicroKernel for I8Vnni {
     const NR: usize = 32;
     const KU: usize = 4;
     const KC: usize = 1024;
-    const MC: usize = 96;
-    const NC: usize = 2048;
+    const NC: usize = 512;
     fn pa(x: i8) -> u8 {
         (x as u8) ^ 0x80
     }
@@ -286,25 +303,28 @@ unsafe fn i8_vnni(
     const MR: usize = 12;
     // SAFETY: the pointers address what MicroKernel::tile promises.
     unsafe {
+        // Index loops over constant bounds unroll completely, so `acc` lives in registers.
         let mut acc = [[_mm512_setzero_si512(); 2]; MR];
-        for (r, row) in acc.iter_mut().enumerate().filter(|_| !first) {
-            row[0] = _mm512_loadu_si512(c.add(r * ldc).cast());
-            row[1] = _mm512_loadu_si512(c.add(r * ldc + 16).cast());
+        if !first {
+            for r in 0..MR {
+                acc[r][0] = _mm512_loadu_si512(c.add(r * ldc).cast());
+                acc[r][1] = _mm512_loadu_si512(c.add(r * ldc + 16).cast());
+            }
         }
         for _ in 0..steps {
             let b0 = _mm512_loadu_si512(b.cast());
             let b1 = _mm512_loadu_si512(b.add(64).cast());
-            for (r, row) in acc.iter_mut().enumerate() {
+            for r in 0..MR {
                 let av = _mm512_set1_epi32(a.add(4 * r).cast::<i32>().read_unaligned());
-                row[0] = _mm512_dpbusd_epi32(row[0], av, b0);
-                row[1] = _mm512_dpbusd_epi32(row[1], av, b1);
+                acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], av, b0);
+                acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], av, b1);
             }
             a = a.add(4 * MR);
             b = b.add(128);
         }
-        for (r, row) in acc.iter().enumerate() {
-            _mm512_storeu_si512(c.add(r * ldc).cast(), row[0]);
-            _mm512_storeu_si512(c.add(r * ldc + 16).cast(), row[1]);
+        for r in 0..MR {
+            _mm512_storeu_si512(c.add(r * ldc).cast(), acc[r][0]);
+            _mm512_storeu_si512(c.add(r * ldc + 16).cast(), acc[r][1]);
         }
     }
 }

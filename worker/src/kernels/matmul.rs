@@ -64,7 +64,8 @@ pub fn matmul_f32_into(
         "{} is not supported by this CPU",
         isa.name()
     );
-    c.fill(0.0);
+    // The SIMD paths write every element of C (zero when k = 0) and store NaN canonically in
+    // their last K block, so C is neither cleared nor swept again for them.
     match isa {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU has AVX-512F (checked above).
@@ -72,9 +73,12 @@ pub fn matmul_f32_into(
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU has AVX2 and FMA (checked above).
         Isa::Avx2 => unsafe { gemm::<super::gemm_x86::F32Avx2>(a, b, c, m, n, k) },
-        _ => portable_f32(a, b, c, n, k),
+        _ => {
+            c.fill(0.0);
+            portable_f32(a, b, c, n, k);
+            canonicalize_nan(c);
+        }
     }
-    canonicalize_nan(c);
 }
 
 /// Rows in parallel, loop order i → k → j: B streams row by row and each `C[i][j]` still sees
@@ -113,7 +117,6 @@ pub fn matmul_i8_into(isa: Isa, a: &[i8], b: &[i8], c: &mut [i32], m: usize, n: 
         "{} is not supported by this CPU",
         isa.name()
     );
-    c.fill(0);
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 | Isa::Avx2 if isa.has_vnni() => {
@@ -181,8 +184,9 @@ mod tests {
 
     /// Sizes that cross every block and tile boundary of every path: 1×1×1, primes, MR (6, 12)
     /// and NR (16, 32) edges, KC (256 f32; 512 and 1024 k for int8) and K not a multiple of the
-    /// packed step (2, 4), row blocks (MC = 96, more tasks than threads), NC (2048 columns).
-    const SIZES: [(usize, usize, usize); 14] = [
+    /// packed step (2, 4), column blocks (NC = 256 or 512 columns, several per thread), and row
+    /// groups (few column blocks).
+    const SIZES: [(usize, usize, usize); 15] = [
         (1, 1, 1),
         (1, 7, 3),
         (5, 1, 9),
@@ -197,6 +201,7 @@ mod tests {
         (5, 37, 1031),
         (3, 2053, 5),
         (101, 103, 1027),
+        (40, 1100, 300),
     ];
 
     fn bits(v: &[f32]) -> Vec<u32> {
@@ -309,6 +314,29 @@ mod tests {
                 );
             }
         });
+    }
+
+    #[test]
+    fn into_overwrites_whatever_the_buffer_held() {
+        // The SIMD paths neither clear C first nor sweep it afterwards: every element must come
+        // from the product alone, k = 0 (all zeros) included.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        for &(m, n, k) in &[(13, 33, 257), (12, 32, 256), (7, 17, 0), (1, 1, 1)] {
+            let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-4.0f32..4.0)).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-4.0f32..4.0)).collect();
+            let want = bits(&matmul_f32_reference(&a, &b, m, n, k));
+            let ai: Vec<i8> = (0..m * k).map(|_| rng.gen()).collect();
+            let bi: Vec<i8> = (0..k * n).map(|_| rng.gen()).collect();
+            let want_i8 = matmul_i8_reference(&ai, &bi, m, n, k);
+            for isa in Isa::available() {
+                let mut c = vec![f32::from_bits(0xFFC0_1234); m * n];
+                matmul_f32_into(isa, &a, &b, &mut c, m, n, k);
+                assert_eq!(bits(&c), want, "{isa:?} {m}x{n}x{k}");
+                let mut c = vec![-7i32; m * n];
+                matmul_i8_into(isa, &ai, &bi, &mut c, m, n, k);
+                assert_eq!(c, want_i8, "{isa:?} {m}x{n}x{k}");
+            }
+        }
     }
 
     #[test]
