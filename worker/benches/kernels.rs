@@ -173,14 +173,18 @@ fn main() {
     #[cfg(not(feature = "openblas"))]
     println!("OpenBLAS: not linked (build with --features openblas; scripts/bench.sh does)");
 
-    // Interleaved rounds per size (CONCORD_BENCH_ROUNDS, default 3): on shared vCPUs a neighbour's
-    // load comes and goes, and more rounds give each library more chances at a quiet moment.
+    // Rounds per size (CONCORD_BENCH_ROUNDS, default 5), each running the three libraries back
+    // to back, best of several calls each. On shared vCPUs a neighbour's load comes and goes
+    // within seconds: the GFLOP/s columns are each library's best round, and the ratios are the
+    // median over rounds of the ratio within a round (so a library is compared with the others
+    // under the same load), with their range.
     let rounds: usize = std::env::var("CONCORD_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(5)
+        .max(1);
     if run("f32") {
-        println!("\n| matmul_f32 n×n×n | Concord GFLOP/s | OpenBLAS GFLOP/s | matrixmultiply GFLOP/s | ÷ OpenBLAS | ÷ matrixmultiply | share of peak |");
+        println!("\n| matmul_f32 n×n×n | Concord GFLOP/s | OpenBLAS GFLOP/s | matrixmultiply GFLOP/s | ÷ OpenBLAS (median of {rounds} rounds; range) | ÷ matrixmultiply (median; range) | share of peak |");
         println!("|---:|---:|---:|---:|---:|---:|---:|");
         for n in [128usize, 256, 512, 1024, 2048] {
             let a = floats(n * n);
@@ -188,33 +192,52 @@ fn main() {
             let mut c = vec![0f32; n * n];
             let flops = 2.0 * (n as f64).powi(3);
             let reps = if n >= 1024 { 3 } else { 20 };
-            // Interleaved rounds, best of each: clock drift hits all three alike.
-            #[allow(unused_mut)]
-            let (mut ours, mut blas, mut mm) = (Duration::MAX, Duration::MAX, Duration::MAX);
+            let mut times: Vec<[Option<Duration>; 3]> = Vec::new();
             for _ in 0..rounds {
-                ours = ours.min(best(reps, || {
+                let ours = best(reps, || {
                     kernels::matmul::matmul_f32_into(isa, &a, &b, &mut c, n, n, n)
-                }));
+                });
                 settle();
                 #[cfg(feature = "openblas")]
-                {
-                    blas = blas.min(best(reps, || openblas::sgemm(&a, &b, &mut c, n, n, n)));
+                let blas = {
+                    let t = best(reps, || openblas::sgemm(&a, &b, &mut c, n, n, n));
                     settle();
-                }
-                mm = mm.min(best(reps, || mm_sgemm(&a, &b, &mut c, n, n, n)));
+                    Some(t)
+                };
+                #[cfg(not(feature = "openblas"))]
+                let blas = None;
+                let mm = best(reps, || mm_sgemm(&a, &b, &mut c, n, n, n));
                 settle();
+                times.push([Some(ours), blas, Some(mm)]);
             }
-            let (g, gm) = (gflops(flops, ours), gflops(flops, mm));
-            let (gb, rb) = if blas == Duration::MAX {
-                ("–".to_string(), "–".to_string())
-            } else {
-                let gb = gflops(flops, blas);
-                (format!("{gb:.1}"), format!("{:.2}", g / gb))
+            let best_of = |lib: usize| times.iter().filter_map(|t| t[lib]).min();
+            let ratio = |lib: usize| -> String {
+                let mut r: Vec<f64> = times
+                    .iter()
+                    .filter_map(|t| Some(t[lib]?.as_secs_f64() / t[0]?.as_secs_f64()))
+                    .collect();
+                if r.is_empty() {
+                    return "–".into();
+                }
+                r.sort_by(f64::total_cmp);
+                let median = if r.len() % 2 == 1 {
+                    r[r.len() / 2]
+                } else {
+                    (r[r.len() / 2 - 1] + r[r.len() / 2]) / 2.0
+                };
+                format!("{median:.2} ({:.2}–{:.2})", r[0], r[r.len() - 1])
             };
+            let gf = |lib: usize| {
+                best_of(lib).map_or("–".into(), |t| format!("{:.1}", gflops(flops, t)))
+            };
+            let g = best_of(0).map_or(0.0, |t| gflops(flops, t));
             let share = peak.map_or("–".to_string(), |p| format!("{:.0} %", 100.0 * g / p));
             println!(
-                "| {n} | {g:.1} | {gb} | {gm:.1} | {rb} | {:.2} | {share} |",
-                g / gm
+                "| {n} | {g:.1} | {} | {} | {} | {} | {share} |",
+                gf(1),
+                gf(2),
+                ratio(1),
+                ratio(2)
             );
         }
     }

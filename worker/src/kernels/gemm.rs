@@ -123,8 +123,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
     if m == 0 || n == 0 || k == 0 {
         return;
     }
-    let (mr, nr, ku) = (K::MR, K::NR, K::KU);
-    let (kc_max, nc_max) = (K::KC, K::NC);
+    let (mr, nr, ku, kc_max) = (K::MR, K::NR, K::KU, K::KC);
     let threads = rayon::current_num_threads().max(1);
     let row_panels = m.div_ceil(mr);
     let col_panels = n.div_ceil(nr);
@@ -132,7 +131,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
     // (a block's packed B stays in the core's L2), at least one per thread when n allows, and a
     // multiple of the thread count.
     let mut blocks = col_panels
-        .div_ceil((nc_max / nr).max(1))
+        .div_ceil((K::NC / nr).max(1))
         .max(threads.min(col_panels));
     if blocks > threads {
         blocks = blocks.div_ceil(threads) * threads;
@@ -142,38 +141,48 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
     // Row groups split the column blocks further when there are few of them (small n).
     let groups = (2 * threads).div_ceil(blocks).clamp(1, row_panels);
     let group_panels = |g: usize| (g * row_panels / groups, (g + 1) * row_panels / groups);
+    // K blocks are taken in chunks whose packed A fits in A_CHUNK bytes (all of K, unless A is
+    // very large). Within a chunk the tasks need not wait for each other: each owns its tiles of
+    // C through every K block of the chunk.
+    let panel_bytes = kc_max * mr * size_of::<K::PA>();
+    let chunk_blocks = (A_CHUNK / (row_panels * panel_bytes)).max(1);
     let cptr = CPtr(c.as_mut_ptr());
     with_buffer(&A_PACK, |abuf| {
-        for pc in (0..k).step_by(kc_max) {
-            let kc = kc_max.min(k - pc);
-            let steps = kc.div_ceil(ku);
-            let a_len = steps * mr * ku;
+        for k0 in (0..k).step_by(chunk_blocks * kc_max) {
+            let k1 = k.min(k0 + chunk_blocks * kc_max);
+            let kblocks = (k1 - k0).div_ceil(kc_max);
+            // Panel (kb, q): A's rows q·MR.. over the chunk's K block kb, at offset
+            // (kb·row_panels + q)·KC·MR (a short last block leaves the rest of its slot unused).
+            let slot = kc_max * mr;
             // SAFETY: PA is a plain number type.
-            let apack: &mut [K::PA] = unsafe { scratch(abuf, row_panels * a_len) };
+            let apack: &mut [K::PA] = unsafe { scratch(abuf, kblocks * row_panels * slot) };
             // A's panels are shared by all tasks and packed by the tasks themselves, each panel
             // once, by whichever task needs it first (0 = to do, 1 = being packed, 2 = ready).
-            let state: Vec<AtomicU8> = (0..row_panels).map(|_| AtomicU8::new(0)).collect();
+            let state: Vec<AtomicU8> = (0..kblocks * row_panels)
+                .map(|_| AtomicU8::new(0))
+                .collect();
             let aptr = CPtr(apack.as_mut_ptr());
-            let a_panel = |q: usize| -> &[K::PA] {
+            let a_panel = |kb: usize, q: usize, len: usize| -> &[K::PA] {
                 let ap = aptr;
-                // SAFETY: panel q is written only by the task that moved its state from 0 to 1,
+                let i = kb * row_panels + q;
+                // SAFETY: panel i is written only by the task that moved its state from 0 to 1,
                 // and read only once its state is 2 (release / acquire).
                 unsafe {
-                    let ptr = ap.0.add(q * a_len);
-                    if state[q]
+                    let ptr = ap.0.add(i * slot);
+                    if state[i]
                         .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
                         .is_ok()
                     {
-                        let r0 = q * mr;
-                        let out = std::slice::from_raw_parts_mut(ptr, a_len);
-                        pack_a::<K>(a, k, r0, (r0 + mr).min(m), pc, pc + kc, out);
-                        state[q].store(2, Ordering::Release);
+                        let (r0, pc) = (q * mr, k0 + kb * kc_max);
+                        let out = std::slice::from_raw_parts_mut(ptr, len);
+                        pack_a::<K>(a, k, r0, (r0 + mr).min(m), pc, (pc + kc_max).min(k1), out);
+                        state[i].store(2, Ordering::Release);
                     } else {
-                        while state[q].load(Ordering::Acquire) != 2 {
+                        while state[i].load(Ordering::Acquire) != 2 {
                             std::hint::spin_loop();
                         }
                     }
-                    std::slice::from_raw_parts(ptr, a_len)
+                    std::slice::from_raw_parts(ptr, len)
                 }
             };
             run_tasks(blocks * groups, threads, |t| {
@@ -182,40 +191,43 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
                 if p0 >= p1 || q0 >= q1 {
                     return;
                 }
-                // Each task packs its own block of B, which stays in its core's L2 while the
-                // shared A panels pass through L1 one at a time.
                 with_buffer(&B_PACK, |buf| {
-                    let b_len = steps * nr * ku;
-                    // SAFETY: PB is a plain number type.
-                    let bpack: &mut [K::PB] = unsafe { scratch(buf, (p1 - p0) * b_len) };
-                    for (i, out) in bpack.chunks_mut(b_len).enumerate() {
-                        let j0 = (p0 + i) * nr;
-                        pack_b::<K>(b, n, j0, (j0 + nr).min(n), pc, pc + kc, out);
-                    }
-                    let c = cptr;
-                    // Tasks start at different panels, so they pack different ones at once.
-                    for i in 0..q1 - q0 {
-                        let q = q0 + (i + t) % (q1 - q0);
-                        let r0 = q * mr;
-                        let h = mr.min(m - r0);
-                        let ap = a_panel(q);
-                        for (i, bp) in bpack.chunks(b_len).enumerate() {
-                            let j0 = (p0 + i) * nr;
-                            let w = nr.min(n - j0);
-                            // SAFETY: the tile lies inside C and belongs to this task alone; the
-                            // panels hold `steps` steps; the caller vouches for the CPU.
-                            unsafe {
-                                run_tile::<K>(
-                                    steps,
-                                    ap,
-                                    bp,
-                                    c.0.add(r0 * n + j0),
-                                    n,
-                                    h,
-                                    w,
-                                    (pc == 0, pc + kc == k),
-                                )
-                            };
+                    for kb in 0..kblocks {
+                        let pc = k0 + kb * kc_max;
+                        let kc = kc_max.min(k1 - pc);
+                        let steps = kc.div_ceil(ku);
+                        let (a_len, b_len) = (steps * mr * ku, steps * nr * ku);
+                        // The task's block of B for this K block, which stays in its core's L2
+                        // while the A panels pass through L1 one at a time.
+                        // SAFETY: PB is a plain number type.
+                        let bpack: &mut [K::PB] = unsafe { scratch(buf, (p1 - p0) * b_len) };
+                        pack_b::<K>(b, n, p0 * nr, (p1 * nr).min(n), pc, pc + kc, b_len, bpack);
+                        let c = cptr;
+                        let ends = (pc == 0, pc + kc == k);
+                        // Tasks start at different panels, so they pack different ones at once.
+                        for i in 0..q1 - q0 {
+                            let q = q0 + (i + t) % (q1 - q0);
+                            let r0 = q * mr;
+                            let h = mr.min(m - r0);
+                            let ap = a_panel(kb, q, a_len);
+                            for (i, bp) in bpack.chunks(b_len).enumerate() {
+                                let j0 = (p0 + i) * nr;
+                                let w = nr.min(n - j0);
+                                // SAFETY: the tile lies inside C and belongs to this task alone;
+                                // the panels hold `steps` steps; the caller vouches for the CPU.
+                                unsafe {
+                                    run_tile::<K>(
+                                        steps,
+                                        ap,
+                                        bp,
+                                        c.0.add(r0 * n + j0),
+                                        n,
+                                        h,
+                                        w,
+                                        ends,
+                                    )
+                                };
+                            }
                         }
                     }
                 });
@@ -223,6 +235,9 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
         }
     });
 }
+
+/// The most packed A one pass of [`gemm`] holds; larger products take K in several passes.
+const A_CHUNK: usize = 32 << 20;
 
 /// Runs `task(0..count)` on the calling thread and up to `threads − 1` rayon workers, each taking
 /// the next task from a shared counter. The caller starts at once instead of waiting for the pool
@@ -287,8 +302,8 @@ unsafe fn run_tile<K: MicroKernel>(
     }
 }
 
-/// Packs rows `r0..r1` (≤ MR) of A (row stride `lda`) over k `k0..k1` into one panel, a row at a
-/// time: each row is read once, in order, and spread over the panel's steps.
+/// Packs rows `r0..r1` (≤ MR) of A (row stride `lda`) over k `k0..k1` into one panel, a step at
+/// a time: the rows are read side by side, each in order, and the panel is written in order.
 fn pack_a<K: MicroKernel>(
     a: &[K::In],
     lda: usize,
@@ -300,33 +315,35 @@ fn pack_a<K: MicroKernel>(
 ) {
     let (mr, ku) = (K::MR, K::KU);
     let zero = K::pa(K::In::default());
-    for r in 0..mr {
-        let row: &[K::In] = if r0 + r < r1 {
-            &a[(r0 + r) * lda + k0..(r0 + r) * lda + k1]
-        } else {
-            &[]
-        };
-        let mut src = row.chunks(ku);
-        for step in out.chunks_exact_mut(mr * ku) {
-            let dst = &mut step[r * ku..(r + 1) * ku];
-            match src.next() {
-                Some(vals) if vals.len() == ku => {
-                    for (d, &v) in dst.iter_mut().zip(vals) {
-                        *d = K::pa(v);
-                    }
-                }
-                Some(vals) => {
-                    for (u, d) in dst.iter_mut().enumerate() {
-                        *d = vals.get(u).map_or(zero, |&v| K::pa(v));
-                    }
-                }
-                None => dst.fill(zero),
+    let empty: &[K::In] = &[];
+    let mut rows = [empty; 32];
+    for (r, row) in rows.iter_mut().enumerate().take(r1 - r0) {
+        *row = &a[(r0 + r) * lda + k0..(r0 + r) * lda + k1];
+    }
+    let rows = &rows[..mr];
+    // Whole steps of whole rows, then whatever is left (missing rows, a short last step).
+    let whole = if r1 - r0 == mr { (k1 - k0) / ku } else { 0 };
+    let (head, tail) = out.split_at_mut(whole * mr * ku);
+    for (s, step) in head.chunks_exact_mut(mr * ku).enumerate() {
+        for (dst, row) in step.chunks_exact_mut(ku).zip(rows) {
+            for (d, &v) in dst.iter_mut().zip(&row[s * ku..(s + 1) * ku]) {
+                *d = K::pa(v);
+            }
+        }
+    }
+    for (s, step) in tail.chunks_exact_mut(mr * ku).enumerate() {
+        for (dst, row) in step.chunks_exact_mut(ku).zip(rows) {
+            for (u, d) in dst.iter_mut().enumerate() {
+                *d = row.get((whole + s) * ku + u).map_or(zero, |&v| K::pa(v));
             }
         }
     }
 }
 
-/// Packs columns `j0..j1` (≤ NR) of B (row stride `ldb`) over k `k0..k1` into one panel.
+/// Packs columns `j0..j1` of B (row stride `ldb`) over k `k0..k1` into consecutive NR-wide panels
+/// of `panel_len` values each (the last one padded with zeros). B is read a row at a time, across
+/// the whole block, so the reads stream; each row's values go to every panel.
+#[allow(clippy::too_many_arguments)]
 fn pack_b<K: MicroKernel>(
     b: &[K::In],
     ldb: usize,
@@ -334,32 +351,33 @@ fn pack_b<K: MicroKernel>(
     j1: usize,
     k0: usize,
     k1: usize,
+    panel_len: usize,
     out: &mut [K::PB],
 ) {
     let (nr, ku) = (K::NR, K::KU);
     let zero = K::pb(K::In::default());
-    let w = j1 - j0;
-    for (s, chunk) in out.chunks_exact_mut(nr * ku).enumerate() {
+    let steps = panel_len / (nr * ku);
+    for s in 0..steps {
         for u in 0..ku {
             let kk = k0 + s * ku + u;
-            if kk >= k1 {
-                for j in 0..nr {
-                    chunk[j * ku + u] = zero;
-                }
-                continue;
-            }
-            let src = &b[kk * ldb + j0..kk * ldb + j1];
-            if ku == 1 {
-                for (d, &v) in chunk[..w].iter_mut().zip(src) {
-                    *d = K::pb(v);
-                }
-                chunk[w..].fill(zero);
+            let row = if kk < k1 {
+                &b[kk * ldb + j0..kk * ldb + j1]
             } else {
-                for (j, &v) in src.iter().enumerate() {
-                    chunk[j * ku + u] = K::pb(v);
-                }
-                for j in w..nr {
-                    chunk[j * ku + u] = zero;
+                &[]
+            };
+            let mut src = row.chunks(nr);
+            for panel in out.chunks_exact_mut(panel_len) {
+                let dst = &mut panel[s * nr * ku..(s + 1) * nr * ku];
+                let vals = src.next().unwrap_or(&[]);
+                if ku == 1 {
+                    for (d, &v) in dst.iter_mut().zip(vals) {
+                        *d = K::pb(v);
+                    }
+                    dst[vals.len()..].fill(zero);
+                } else {
+                    for (j, d) in dst.iter_mut().skip(u).step_by(ku).enumerate() {
+                        *d = vals.get(j).map_or(zero, |&v| K::pb(v));
+                    }
                 }
             }
         }

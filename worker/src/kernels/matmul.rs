@@ -340,6 +340,24 @@ mod tests {
     }
 
     #[test]
+    fn a_larger_than_one_packing_pass_is_exact() {
+        // 4100 × 2100 f32 is 34 MiB of A, more than one pass of the driver packs (32 MiB), so K
+        // is taken in two passes; n = 3 keeps the reference cheap.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+        let (m, n, k) = (4100, 3, 2100);
+        let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-4.0f32..4.0)).collect();
+        let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-4.0f32..4.0)).collect();
+        let want = bits(&matmul_f32_reference(&a, &b, m, n, k));
+        for isa in Isa::available() {
+            assert_eq!(
+                bits(&matmul_f32_with(isa, &a, &b, m, n, k)),
+                want,
+                "{isa:?}"
+            );
+        }
+    }
+
+    #[test]
     fn fma_is_not_mul_then_add() {
         // A case where fma and a separately rounded multiply-add differ: the kernel must fuse.
         let a = [1.0f32 + f32::EPSILON];
