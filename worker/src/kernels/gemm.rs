@@ -60,8 +60,8 @@ pub(crate) trait MicroKernel: Sync {
 /// C's storage shared by the tasks, each of which writes its own disjoint tiles.
 #[derive(Clone, Copy)]
 struct CPtr<T>(*mut T);
-// SAFETY: tasks write disjoint tiles of C (distinct row blocks or column panels), and B panels
-// under the protocol of the `panel` closure in `gemm`.
+// SAFETY: tasks write disjoint tiles of C (distinct column blocks or row groups), and A panels
+// under the protocol of the `a_panel` closure in `gemm`.
 unsafe impl<T: Send> Send for CPtr<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for CPtr<T> {}
@@ -73,9 +73,10 @@ unsafe impl<T: Send> Sync for CPtr<T> {}
 struct Line([u8; 64]);
 
 thread_local! {
-    /// Each thread's packed-A buffer, reused across blocks and calls (bytes, reinterpreted).
+    /// The calling thread's packed A, shared by the product's tasks, reused across calls (bytes,
+    /// reinterpreted): fresh pages cost more than the packing.
     static A_PACK: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
-    /// The calling thread's packed-B buffer, likewise: fresh pages cost more than the packing.
+    /// Each task thread's packed block of B, likewise reused across blocks and calls.
     static B_PACK: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
 }
 
