@@ -1,13 +1,13 @@
 //! A BLIS-style GEMM driver shared by the SIMD paths of `matmul_f32` and `matmul_i8`.
 //!
-//! C (row-major, `m×n`) is computed one block of KC k values at a time, in k order. Within a K
-//! block, A's rows are packed into MR-tall panels shared by all tasks (each panel packed once, by
-//! whichever task needs it first), and the tasks split C's columns into blocks of at most NC (and
-//! its rows into groups when the column blocks are too few to keep every thread busy). A task
-//! packs its block of B into NR-wide panels, which stay in its core's L2, then for each A panel
-//! (held in L1) runs the micro-kernel on every MR×NR tile of the block, streaming B's panels from
-//! L2. This is the BLIS plan with the roles of A and B swapped, because the micro-kernels
-//! broadcast A and load B as vectors.
+//! The tasks split C's columns into blocks of at most NC (and its rows into groups when the
+//! column blocks are too few to keep every thread busy), and each task owns its tiles of C through
+//! every block of KC k values, taken in k order, so the tasks never wait for one another. A's rows
+//! are packed into MR-tall panels shared by all tasks (each panel packed once, by whichever task
+//! needs it first). For each K block a task packs its block of B into NR-wide panels, which stay
+//! in its core's L2, then for each A panel (held in L1) runs the micro-kernel on every MR×NR tile
+//! of the block, streaming B's panels from L2. This is the BLIS plan with the roles of A and B
+//! swapped, because the micro-kernels broadcast A and load B as vectors.
 //!
 //! The micro-kernel loads its tile of C, continues each element's accumulation over the block's k
 //! values in order, and stores it; the next K block loads it again. So each `C[i][j]` sees exactly
@@ -163,9 +163,12 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
                 .map(|_| AtomicU8::new(0))
                 .collect();
             let aptr = CPtr(apack.as_mut_ptr());
-            let a_panel = |kb: usize, q: usize, len: usize| -> &[K::PA] {
+            let a_panel = |kb: usize, q: usize| -> &[K::PA] {
                 let ap = aptr;
                 let i = kb * row_panels + q;
+                let pc = k0 + kb * kc_max;
+                let kc = kc_max.min(k1 - pc);
+                let len = kc.div_ceil(ku) * mr * ku;
                 // SAFETY: panel i is written only by the task that moved its state from 0 to 1,
                 // and read only once its state is 2 (release / acquire).
                 unsafe {
@@ -174,9 +177,9 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
                         .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
                         .is_ok()
                     {
-                        let (r0, pc) = (q * mr, k0 + kb * kc_max);
+                        let r0 = q * mr;
                         let out = std::slice::from_raw_parts_mut(ptr, len);
-                        pack_a::<K>(a, k, r0, (r0 + mr).min(m), pc, (pc + kc_max).min(k1), out);
+                        pack_a::<K>(a, k, r0, (r0 + mr).min(m), pc, pc + kc, out);
                         state[i].store(2, Ordering::Release);
                     } else {
                         while state[i].load(Ordering::Acquire) != 2 {
@@ -197,7 +200,7 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
                         let pc = k0 + kb * kc_max;
                         let kc = kc_max.min(k1 - pc);
                         let steps = kc.div_ceil(ku);
-                        let (a_len, b_len) = (steps * mr * ku, steps * nr * ku);
+                        let b_len = steps * nr * ku;
                         // The task's block of B for this K block, which stays in its core's L2
                         // while the A panels pass through L1 one at a time.
                         // SAFETY: PB is a plain number type.
@@ -210,9 +213,9 @@ pub(crate) unsafe fn gemm<K: MicroKernel>(
                             let q = q0 + (i + t) % (q1 - q0);
                             let r0 = q * mr;
                             let h = mr.min(m - r0);
-                            let ap = a_panel(kb, q, a_len);
-                            for (i, bp) in bpack.chunks(b_len).enumerate() {
-                                let j0 = (p0 + i) * nr;
+                            let ap = a_panel(kb, q);
+                            for (p, bp) in bpack.chunks(b_len).enumerate() {
+                                let j0 = (p0 + p) * nr;
                                 let w = nr.min(n - j0);
                                 // SAFETY: the tile lies inside C and belongs to this task alone;
                                 // the panels hold `steps` steps; the caller vouches for the CPU.
